@@ -1,0 +1,8 @@
+"""xr_toolz: pipekit operators on xarray objects.
+
+What it will own (see ``ARCHITECTURE.md``): operators that accept DataArray/Dataset, keep
+dims, coords and attrs, and compute through pure array kernels that also run under
+``jax.jit``: metrics, geo, detrend, ocn, atm, calc, transforms, ice.
+"""
+
+__all__: list[str] = []
