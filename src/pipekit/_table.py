@@ -39,6 +39,6 @@ def format_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
     ]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [title, fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    lines = [title, fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*row).rstrip() for row in rows]
     return "\n".join(lines)

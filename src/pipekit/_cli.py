@@ -1,0 +1,165 @@
+"""The ``pipekit`` command line: run, show, hash and validate YAML pipelines.
+
+User errors (bad YAML, unknown operator, missing file) end with exit status 2 and one line
+on stderr, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import _registry
+from ._cli_io import load_io
+from ._errors import PipekitError
+from ._hash import config_hash
+from ._operator import Operator
+from ._yaml import loads_yaml, loads_yaml_sandboxed
+
+__all__ = ["main"]
+
+_PACKAGES = ("pipekit", "pipekit_array", "pipekit_jax", "geocatalog", "geopatcher", "geotoolz")
+
+
+class UserError(Exception):
+    """An error to report in one line (exit status 2)."""
+
+
+def _load(path: str, sandbox: bool) -> Operator:
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"no such pipeline file: {path}")
+    text = file.read_text(encoding="utf-8")
+    if sandbox:
+        allowed = _registry.public_operators(include_modules=_available_packages())
+        return loads_yaml_sandboxed(text, allowed=allowed)
+    return loads_yaml(text)
+
+
+def _available_packages() -> list[str]:
+    import importlib.util
+
+    return [p for p in _PACKAGES if importlib.util.find_spec(p) is not None]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    pipeline = _load(args.pipeline, args.sandbox)
+    io = load_io()
+    if args.input is None:
+        data, source = io.demo(), "generated demo scene"
+    else:
+        if not Path(args.input).exists():
+            raise UserError(f"no such input file: {args.input}")
+        data, source = io.read(args.input), args.input
+    out_dir = Path(args.out)
+    stem = (
+        Path(args.pipeline).stem
+        if args.input is None
+        else f"{Path(args.input).stem}_{Path(args.pipeline).stem}"
+    )
+    target = Path(args.output) if args.output else out_dir / f"{stem}.tif"
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    fn: Any = pipeline
+    if args.jit:
+        import equinox as eqx
+
+        fn = eqx.filter_jit(pipeline)
+    start = time.perf_counter()
+    result = fn(data)
+    if args.jit:
+        import jax
+
+        result = jax.block_until_ready(result)
+    elapsed = time.perf_counter() - start
+
+    outputs = result if isinstance(result, dict) else {"": result}
+    written: list[Path] = []
+    lines = [
+        f"pipeline: {args.pipeline} ({type(pipeline).__name__}, {'jit' if args.jit else 'eager NumPy'})"
+    ]
+    lines.append(f"input:    {source}")
+    for name, value in outputs.items():
+        path = target if not name else target.with_name(f"{target.stem}_{name}{target.suffix}")
+        written += io.write(value, path)
+        lines.append(f"output{f' {name}' if name else ''}:")
+        lines += [f"  {line}" for line in io.describe(value).splitlines()]
+    lines.append(f"time:     {elapsed:.3f} s{' (includes compilation)' if args.jit else ''}")
+    lines.append("written:  " + ", ".join(str(p) for p in written))
+    lines.append(f"config_hash: {config_hash(pipeline)}")
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    pipeline = _load(args.pipeline, args.sandbox)
+    summary = getattr(pipeline, "summary", None)
+    print(summary() if callable(summary) else repr(pipeline))
+    print(f"config_hash: {config_hash(pipeline)}")
+    return 0
+
+
+def _cmd_hash(args: argparse.Namespace) -> int:
+    print(config_hash(_load(args.pipeline, args.sandbox)))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    pipeline = _load(args.pipeline, args.sandbox)
+    mode = "sandboxed" if args.sandbox else "trusted"
+    print(f"ok: {args.pipeline} builds a {type(pipeline).__name__} ({mode} loader)")
+    return 0
+
+
+def _cmd_operators(args: argparse.Namespace) -> int:
+    modules = args.module or _available_packages()
+    for name, cls in _registry.public_operators(include_modules=modules).items():
+        doc = (cls.__doc__ or "").strip().splitlines()
+        print(f"{name:48s} {doc[0] if doc else ''}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pipekit", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_pipeline(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        p.add_argument("pipeline", metavar="PIPELINE.yaml")
+        p.add_argument("--sandbox", action="store_true", help="load with the sandboxed loader")
+        return p
+
+    run = with_pipeline("run", "run a pipeline on INPUT (default: a generated demo scene)")
+    run.add_argument("input", nargs="?", metavar="INPUT")
+    run.add_argument("output", nargs="?", metavar="OUTPUT", help="output COG path")
+    run.add_argument("--jit", action="store_true", help="compile the pipeline with eqx.filter_jit")
+    run.add_argument("--out", default=".", metavar="DIR", help="output folder (default: .)")
+    run.set_defaults(func=_cmd_run)
+    with_pipeline("show", "print the pipeline's steps and config hash").set_defaults(func=_cmd_show)
+    with_pipeline("hash", "print the pipeline's config hash").set_defaults(func=_cmd_hash)
+    with_pipeline("validate", "check that the pipeline loads").set_defaults(func=_cmd_validate)
+    ops = sub.add_parser("operators", help="list the operators YAML may use")
+    ops.add_argument("--module", action="append", help="only operators under this module")
+    ops.set_defaults(func=_cmd_operators)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pipekit`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UserError, PipekitError, yaml.YAMLError, OSError) as err:
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"pipekit: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
