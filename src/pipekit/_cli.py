@@ -81,9 +81,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     outputs = result if isinstance(result, dict) else {"": result}
     written: list[Path] = []
-    lines = [
-        f"pipeline: {args.pipeline} ({type(pipeline).__name__}, {'jit' if args.jit else 'eager NumPy'})"
-    ]
+    mode = "jit" if args.jit else "eager NumPy"
+    lines = [f"pipeline: {args.pipeline} ({type(pipeline).__name__}, {mode})"]
     lines.append(f"input:    {source}")
     for name, value in outputs.items():
         path = target if not name else target.with_name(f"{target.stem}_{name}{target.suffix}")
