@@ -1,3 +1,41 @@
-"""geotoolz: pipekit operators on GeoTensors (cloud, radiometry, indices, ...)."""
+"""geotoolz: pipekit operators on GeoTensors.
 
-__all__: list[str] = []
+Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
+:mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
+(normalised differences). Every operator also accepts a bare array of shape
+``(..., band, y, x)`` and runs eagerly on NumPy or traced under JAX.
+
+``GeoTensor`` is re-exported from geocatalog and ``Tap``/``Sequential`` from pipekit, so
+``gz.Tap is pk.Tap``.
+
+Example:
+    >>> import pipekit as pk
+    >>> import geotoolz as gz
+    >>> from geocatalog.testing import synthetic_scene
+    >>> pipe = pk.Sequential([
+    ...     gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11]),
+    ...     gz.radiometry.PercentileClip(p_min=2, p_max=98),
+    ...     gz.indices.NDVI(red_idx=2, nir_idx=3),
+    ... ])
+    >>> pipe(synthetic_scene(64, 64)).shape
+    (64, 64)
+"""
+
+from geocatalog import GeoTensor as GeoTensor
+from pipekit import Sequential as Sequential
+from pipekit import Tap as Tap
+
+from . import cloud as cloud
+from . import indices as indices
+from . import radiometry as radiometry
+
+__all__ = [
+    # carriers and re-exports
+    "GeoTensor",
+    "Sequential",
+    "Tap",
+    # operator groups
+    "cloud",
+    "indices",
+    "radiometry",
+]

@@ -47,14 +47,15 @@ class Sequential(Operator):
         self.ops = ops
 
     def _apply(self, x: Any, *, key: Any = None) -> Any:
+        ops = self.ops
         if key is None:
-            for op in self.ops:
+            for op in ops:
                 x = op(x)
             return x
-        takers = [op for op in self.ops if op._takes_key]
-        keys = iter(split_key(key, len(takers)))
-        for op in self.ops:
-            x = op(x, key=next(keys)) if op._takes_key else op(x)
+        takers = [type(op)._takes_key for op in ops]
+        keys = iter(split_key(key, sum(takers)))
+        for op, takes in zip(ops, takers, strict=True):
+            x = op(x, key=next(keys)) if takes else op(x)
         return x
 
     def __len__(self) -> int:

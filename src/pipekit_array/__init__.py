@@ -1,8 +1,13 @@
-"""pipekit_array: carrier-neutral array operators (NumPy eagerly, JAX under jit).
+"""pipekit_array: carrier-neutral array kernels and operators (NumPy eagerly, JAX under jit).
 
-What it will own (see ``ARCHITECTURE.md``): ModelOp, reductions (MeanScalar, ...),
-array-valued QC (AssertValueRange, AssertNoNaN, AssertValidFraction) and metrics (RMSE,
-MAE, Bias, ...), all written against the array API so one operator runs on NumPy and JAX.
+Today: :func:`nanpercentile`, NumPy's NaN-aware percentile ("linear" method) with an exact,
+sort-free selection under jit. What it will own (see ``ARCHITECTURE.md``): ModelOp,
+reductions (MeanScalar, ...), array-valued QC (AssertValueRange, AssertNoNaN,
+AssertValidFraction) and metrics (RMSE, MAE, Bias, ...), all written against the array API
+so one operator runs on NumPy and JAX.
 """
 
-__all__: list[str] = []
+from ._percentile import nanpercentile as nanpercentile
+from ._types import PercentileMethod as PercentileMethod
+
+__all__ = ["PercentileMethod", "nanpercentile"]

@@ -1,0 +1,189 @@
+"""Cloud masks from QA bit flags (Sentinel-2 QA60, Landsat QA_PIXEL style)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import equinox as eqx
+
+import pipekit as pk
+
+from .._carrier import band_axis_size, float_dtype, namespace, rewrap, values_of
+
+__all__ = ["ApplyMask", "MaskClouds", "MaskFromQABits"]
+
+
+def _check_bits(op: str, bits: tuple[int, ...]) -> tuple[int, ...]:
+    bits = tuple(bits)
+    if not bits:
+        raise pk.ConfigError(f"{op}: bits must list at least one bit index, got ()")
+    for b in bits:
+        if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b < 32:
+            raise pk.ConfigError(
+                f"{op}: bits must be integers in 0..31 (bit positions of the QA band), got {b!r}; "
+                "Sentinel-2 QA60 uses 10 (opaque cloud) and 11 (cirrus)"
+            )
+    return bits
+
+
+def _check_band(op: str, qa_band: int) -> int:
+    if isinstance(qa_band, bool) or not isinstance(qa_band, int):
+        raise pk.ConfigError(f"{op}: qa_band must be a band index (int), got {qa_band!r}")
+    return qa_band
+
+
+def qa_flag_mask(values: Any, qa_band: int, bits: tuple[int, ...], op: str) -> Any:
+    """Boolean ``(..., y, x)``: True where any of ``bits`` is set in band ``qa_band``."""
+    xp = namespace(values)
+    band_axis_size(op, values, "qa_band", qa_band)
+    qa = values[..., qa_band, :, :]
+    if xp.isdtype(qa.dtype, "real floating"):
+        # A float QA band (e.g. after ToFloat32): NaN means "no flags known" -> not flagged.
+        qa = xp.where(xp.isnan(qa), xp.zeros_like(qa), qa)
+    qa = xp.astype(qa, xp.uint32)
+    flags = sum(1 << b for b in bits)
+    return (qa & xp.asarray(flags, dtype=xp.uint32)) != 0
+
+
+def _fits(xp: Any, dtype: Any, fill_value: float) -> bool:
+    """Whether ``fill_value`` is exactly representable in ``dtype``."""
+    if xp.isdtype(dtype, "real floating"):
+        return True
+    if xp.isdtype(dtype, "bool") or not math.isfinite(fill_value) or fill_value != int(fill_value):
+        return False
+    info = xp.iinfo(dtype)
+    return info.min <= fill_value <= info.max
+
+
+def fill_where(values: Any, mask: Any, fill_value: float, keep_band: int | None) -> Any:
+    """Set every band to ``fill_value`` where ``mask`` (``(..., y, x)``) is True.
+
+    Integer values become float32 when the fill does not fit their dtype (NaN, -1 in
+    uint16, 0.5). ``keep_band`` is left unmasked.
+    """
+    xp = namespace(values)
+    dtype = values.dtype if _fits(xp, values.dtype, fill_value) else float_dtype(xp, values)
+    out = xp.astype(values, dtype)
+    full = mask[..., None, :, :]
+    if keep_band is not None:
+        n = values.shape[-3]
+        kept = xp.arange(n) == (keep_band % n)
+        full = full & ~xp.reshape(kept, (1,) * (values.ndim - 3) + (n, 1, 1))
+    return xp.where(full, xp.asarray(fill_value, dtype=dtype), out)
+
+
+class MaskFromQABits(pk.Operator):
+    """Cloud (or any flag) mask from bit flags of a QA band.
+
+    ``mask = (QA & sum(2**b for b in bits)) != 0``: True where *any* listed bit is set.
+    Returns a boolean GeoTensor (or array) of shape ``(..., y, x)``: the band axis is
+    consumed. A floating QA band is truncated to integers; NaN QA pixels count as unflagged.
+
+    Args:
+        qa_band: index of the QA band on axis -3 (``-1`` = last band).
+        bits: bit positions (0 = least significant). Sentinel-2 QA60: 10 = opaque
+            clouds, 11 = cirrus.
+
+    Example:
+        >>> import numpy as np
+        >>> import geotoolz as gz
+        >>> x = np.zeros((2, 1, 3), np.uint16)
+        >>> x[1, 0] = [0, 1 << 10, 1 << 11]
+        >>> gz.cloud.MaskFromQABits(qa_band=-1, bits=[10])(x)
+        array([[False,  True, False]])
+    """
+
+    qa_band: int = eqx.field(static=True)
+    bits: tuple[int, ...] = eqx.field(static=True)
+
+    def __init__(self, qa_band: int, bits: tuple[int, ...] | list[int]) -> None:
+        self.qa_band = _check_band("MaskFromQABits", qa_band)
+        self.bits = _check_bits("MaskFromQABits", bits)
+
+    def _apply(self, x: Any) -> Any:
+        mask = qa_flag_mask(values_of(x), self.qa_band, self.bits, "MaskFromQABits")
+        return rewrap(x, mask, fill_value=None)
+
+
+class ApplyMask(pk.Operator):
+    """Fill pixels where ``mask_op(x)`` is True with ``fill_value``, in every band.
+
+    ``out[..., b, y, x] = fill_value if mask[..., y, x] else x[..., b, y, x]``. Integer
+    input becomes float32 when ``fill_value`` does not fit its dtype (NaN, negative
+    values in unsigned data, fractions); otherwise the dtype is kept. NaNs
+    already present stay NaN. ``keep_band`` (optional) names one band left unmasked, e.g.
+    the QA band the mask came from. The output's ``fill_value`` is ``fill_value``.
+
+    Args:
+        mask_op: an operator returning a boolean ``(..., y, x)`` mask for ``x``.
+        fill_value: value written under the mask (default NaN).
+        keep_band: band index to leave untouched, or None.
+    """
+
+    mask_op: pk.Operator
+    fill_value: float = eqx.field(static=True)
+    keep_band: int | None = eqx.field(static=True)
+
+    def __init__(
+        self, mask_op: pk.Operator, fill_value: float = math.nan, keep_band: int | None = None
+    ) -> None:
+        if not isinstance(mask_op, pk.Operator):
+            raise pk.ConfigError(
+                f"ApplyMask: mask_op must be an Operator (e.g. MaskFromQABits), "
+                f"got {type(mask_op).__name__}"
+            )
+        self.mask_op = mask_op
+        self.fill_value = float(fill_value)
+        self.keep_band = None if keep_band is None else _check_band("ApplyMask", keep_band)
+
+    def _apply(self, x: Any) -> Any:
+        values = values_of(x)
+        mask = values_of(self.mask_op(x))
+        if tuple(mask.shape) != tuple(values.shape[:-3]) + tuple(values.shape[-2:]):
+            raise ValueError(
+                f"ApplyMask: mask_op returned shape {tuple(mask.shape)}; expected "
+                f"{tuple(values.shape[:-3]) + tuple(values.shape[-2:])} for values "
+                f"{tuple(values.shape)} (one mask per pixel, no band axis)"
+            )
+        out = fill_where(values, mask, self.fill_value, self.keep_band)
+        return rewrap(x, out, fill_value=self.fill_value)
+
+
+class MaskClouds(pk.Operator):
+    """Mask cloudy pixels flagged in a QA band; the QA band itself is kept as it is.
+
+    ``flagged = (QA & sum(2**b for b in bits)) != 0``; every band but ``qa_band`` becomes
+    ``fill_value`` (default NaN) where flagged. The QA band keeps its flag values (as the
+    output dtype) so later steps can still read why a pixel is missing. Integer input
+    becomes float32 when ``fill_value`` does not fit its dtype (e.g. NaN); NaNs in the
+    input stay NaN.
+
+    Equivalent to ``ApplyMask(MaskFromQABits(qa_band, bits), fill_value, keep_band=qa_band)``.
+
+    Example:
+        >>> import numpy as np
+        >>> import geotoolz as gz
+        >>> x = np.full((2, 1, 2), 100, np.uint16)
+        >>> x[1, 0, 1] = 1 << 10
+        >>> gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11])(x)[:, 0]
+        array([[ 100.,   nan],
+               [ 100., 1024.]], dtype=float32)
+    """
+
+    qa_band: int = eqx.field(static=True)
+    bits: tuple[int, ...] = eqx.field(static=True)
+    fill_value: float = eqx.field(static=True)
+
+    def __init__(
+        self, qa_band: int, bits: tuple[int, ...] | list[int], fill_value: float = math.nan
+    ) -> None:
+        self.qa_band = _check_band("MaskClouds", qa_band)
+        self.bits = _check_bits("MaskClouds", bits)
+        self.fill_value = float(fill_value)
+
+    def _apply(self, x: Any) -> Any:
+        values = values_of(x)
+        mask = qa_flag_mask(values, self.qa_band, self.bits, "MaskClouds")
+        out = fill_where(values, mask, self.fill_value, keep_band=self.qa_band)
+        return rewrap(x, out, fill_value=self.fill_value)

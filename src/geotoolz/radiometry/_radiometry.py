@@ -1,0 +1,126 @@
+"""Radiometric operators: dtype conversion and per-band percentile clipping."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import equinox as eqx
+import numpy as np
+
+import pipekit as pk
+from pipekit_array import nanpercentile
+
+from .._carrier import float_dtype, namespace, rewrap, values_of
+
+__all__ = ["PercentileClip", "ToFloat32"]
+
+# Up to this many slices (bands, by default) are clipped as separate sub-computations under
+# JAX so that dead-code elimination can drop unread bands; beyond it, one vectorised call.
+_MAX_UNROLLED = 16
+
+
+class ToFloat32(pk.Operator):
+    """Cast pixel values to float32 (``values.astype(float32)``), keeping georeferencing.
+
+    NaNs stay NaN; integer DNs become the same numbers as floats; the ``fill_value`` is kept.
+
+    Example:
+        >>> import numpy as np
+        >>> import geotoolz as gz
+        >>> gz.radiometry.ToFloat32()(np.array([[1, 2]], np.uint16)).dtype
+        dtype('float32')
+    """
+
+    def _apply(self, x: Any) -> Any:
+        values = values_of(x)
+        xp = namespace(values)
+        return rewrap(x, xp.astype(values, xp.float32))
+
+
+class PercentileClip(pk.Operator):
+    """Clip each slice to its own NaN-aware percentiles: ``clip(x, P[p_min], P[p_max])``.
+
+    ``P[p]`` is NumPy's ``nanpercentile`` with the default ("linear") method, computed over
+    ``axis`` (default ``(-2, -1)``: the spatial axes, so one pair of thresholds per band):
+    for the ``n`` non-NaN values sorted ``v_0..v_{n-1}``, ``h = (n - 1) p / 100`` and
+    ``P[p] = v_floor(h) + (h - floor(h)) (v_ceil(h) - v_floor(h))``. NaNs are ignored when
+    computing the thresholds and stay NaN in the output; a slice with no valid value stays
+    all-NaN. Integer input is returned as float32; the QA band, if present, is clipped like
+    any band (mask clouds first, and read QA flags before this step).
+
+    Under jit the thresholds come from an exact selection that avoids a full sort (see
+    :func:`pipekit_array.nanpercentile`); gradients treat the thresholds as constants.
+
+    Args:
+        p_min, p_max: percentiles in [0, 100], ``p_min < p_max``.
+        axis: axes the percentiles are taken over.
+
+    Example:
+        >>> import numpy as np
+        >>> import geotoolz as gz
+        >>> x = np.array([[[0.0, 1.0, 2.0, 3.0, np.nan, 100.0]]])
+        >>> gz.radiometry.PercentileClip(p_min=0, p_max=75)(x)
+        array([[[ 0.,  1.,  2.,  3., nan,  3.]]])
+    """
+
+    p_min: float = eqx.field(static=True)
+    p_max: float = eqx.field(static=True)
+    axis: tuple[int, ...] = eqx.field(static=True)
+
+    def __init__(
+        self, p_min: float = 2.0, p_max: float = 98.0, axis: tuple[int, ...] | int = (-2, -1)
+    ) -> None:
+        p_min, p_max = float(p_min), float(p_max)
+        if not 0.0 <= p_min < p_max <= 100.0:
+            raise pk.ConfigError(
+                f"PercentileClip: need 0 <= p_min < p_max <= 100, got p_min={p_min}, p_max={p_max}"
+            )
+        axis = (axis,) if isinstance(axis, int) else tuple(axis)
+        if not axis or len(set(axis)) != len(axis):
+            raise pk.ConfigError(f"PercentileClip: axis must be distinct axes, got {axis}")
+        self.p_min, self.p_max, self.axis = p_min, p_max, axis
+
+    def _apply(self, x: Any) -> Any:
+        values = values_of(x)
+        xp = namespace(values)
+        ndim = values.ndim
+        axes = tuple(sorted(a % ndim for a in self.axis if -ndim <= a < ndim))
+        if len(axes) != len(self.axis):
+            raise ValueError(
+                f"PercentileClip: axis={self.axis} does not fit values of shape "
+                f"{tuple(values.shape)}"
+            )
+        values = xp.astype(values, float_dtype(xp, values))
+        kept = [i for i in range(ndim) if i not in axes]
+        n_slices = math.prod(values.shape[i] for i in kept)
+        if isinstance(values, np.ndarray) or not 0 < n_slices <= _MAX_UNROLLED:
+            out = self._clip_vectorised(xp, values, axes)
+        else:
+            out = self._clip_per_slice(xp, values, axes, kept)
+        return rewrap(x, out)
+
+    def _clip_vectorised(self, xp: Any, values: Any, axes: tuple[int, ...]) -> Any:
+        lo, hi = nanpercentile(values, (self.p_min, self.p_max), axis=axes)
+        # Re-insert the reduced axes so the thresholds broadcast against the values.
+        shape = tuple(1 if i in axes else n for i, n in enumerate(values.shape))
+        lo = xp.astype(xp.reshape(lo, shape), values.dtype)
+        hi = xp.astype(xp.reshape(hi, shape), values.dtype)
+        return xp.clip(values, lo, hi)
+
+    def _clip_per_slice(self, xp: Any, values: Any, axes: tuple[int, ...], kept: list[int]) -> Any:
+        # One independent sub-computation per slice (per band by default), so that XLA drops
+        # the bands later steps never read: NDVI after this step reads 2 of 13 bands.
+        kept_shape = tuple(values.shape[i] for i in kept)
+        pieces = []
+        for idx in np.ndindex(*kept_shape):
+            key: list[Any] = [slice(None)] * values.ndim
+            for axis, i in zip(kept, idx, strict=True):
+                key[axis] = i
+            piece = values[tuple(key)]
+            lo, hi = nanpercentile(piece, (self.p_min, self.p_max), axis=tuple(range(piece.ndim)))
+            pieces.append(xp.clip(piece, xp.astype(lo, piece.dtype), xp.astype(hi, piece.dtype)))
+        reduced_shape = tuple(values.shape[i] for i in axes)
+        out = xp.reshape(xp.stack(pieces), kept_shape + reduced_shape)
+        order = kept + list(axes)
+        return xp.permute_dims(out, tuple(order.index(i) for i in range(values.ndim)))

@@ -1,0 +1,113 @@
+"""Example instances for the operator conformance suite.
+
+Every registered Operator of our packages must appear here (the suite fails otherwise):
+add a ``Case`` for each new operator, with the input it expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import geotoolz as gz
+import pipekit as pk
+from geocatalog.testing import synthetic_scene
+
+# Small but real: 13 bands (12 reflectance + QA60), uint16 DN, UTM 30N, 10 m pixels.
+SCENE_SHAPE = (40, 48)
+
+
+def scene() -> gz.GeoTensor:
+    return synthetic_scene(*SCENE_SHAPE, seed=7)
+
+
+def float_scene() -> gz.GeoTensor:
+    gt = scene()
+    return gt.replace(values=gt.values.astype(np.float32) / 10_000)
+
+
+def call_single(op: pk.Operator, x: Any) -> Any:
+    return op(x)
+
+
+def call_graph(op: pk.Operator, x: Any) -> Any:
+    return op(scene=x)
+
+
+# Module-level callables so that Lambda/Tap/Sink pickle.
+def double(x: Any) -> Any:
+    return x.replace(values=x.values * 2)
+
+
+def observe(x: Any) -> None:
+    np.isnan(x).mean()
+
+
+@dataclass(frozen=True)
+class Case:
+    op: pk.Operator
+    make_input: Callable[[], Any] = scene
+    call: Callable[[pk.Operator, Any], Any] = call_single
+    vmap: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _graph() -> pk.Graph:
+    x = pk.Input("scene")
+    masked = gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11])(x)
+    return pk.Graph(
+        inputs={"scene": x},
+        outputs={"ndvi": gz.indices.NDVI(red_idx=2, nir_idx=3)(masked), "masked": masked},
+    )
+
+
+def _case1() -> pk.Sequential:
+    return pk.Sequential(
+        [
+            gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11]),
+            gz.radiometry.PercentileClip(p_min=2, p_max=98),
+            gz.indices.NDVI(red_idx=2, nir_idx=3),
+        ]
+    )
+
+
+EXAMPLES: dict[str, list[Case]] = {
+    "pipekit.Identity": [Case(pk.Identity())],
+    "pipekit.Sequential": [Case(_case1()), Case(pk.Sequential([]))],
+    "pipekit.Graph": [Case(_graph(), call=call_graph)],
+    "pipekit.Lambda": [Case(pk.Lambda(double))],
+    "pipekit.Tap": [Case(pk.Tap(observe))],
+    "pipekit.Sink": [Case(pk.Sink(observe))],
+    "geotoolz.cloud.MaskFromQABits": [Case(gz.cloud.MaskFromQABits(qa_band=-1, bits=[10, 11]))],
+    "geotoolz.cloud.MaskClouds": [
+        Case(gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11])),
+        Case(gz.cloud.MaskClouds(qa_band=12, bits=[10], fill_value=0.0)),
+    ],
+    "geotoolz.cloud.ApplyMask": [
+        Case(gz.cloud.ApplyMask(gz.cloud.MaskFromQABits(qa_band=-1, bits=[10, 11]))),
+        Case(gz.cloud.ApplyMask(gz.cloud.MaskFromQABits(-1, [11]), fill_value=-1, keep_band=-1)),
+    ],
+    "geotoolz.radiometry.ToFloat32": [Case(gz.radiometry.ToFloat32())],
+    "geotoolz.radiometry.PercentileClip": [
+        Case(gz.radiometry.PercentileClip(p_min=2, p_max=98)),
+        Case(gz.radiometry.PercentileClip(p_min=0, p_max=50, axis=-1), make_input=float_scene),
+    ],
+    "geotoolz.indices.NDVI": [Case(gz.indices.NDVI(red_idx=2, nir_idx=3))],
+    "geotoolz.indices.NormalizedDifference": [
+        Case(gz.indices.NormalizedDifference(a_idx=1, b_idx=3), make_input=float_scene)
+    ],
+}
+
+#: Packages whose operators must all have examples.
+PACKAGES = [
+    "pipekit",
+    "pipekit_array",
+    "pipekit_jax",
+    "geocatalog",
+    "geopatcher",
+    "geotoolz",
+    "xr_toolz",
+]
