@@ -129,6 +129,9 @@ def main() -> None:
     label = "PercentileClip (13, 1024, 1024) float32"
     rows.append((label, "np.nanpercentile+clip", t_formula, "jit", t_clip_jit))
     rows.append((label, "pipekit NumPy path", t_clip_np, "jit", t_clip_jit))
+    radix = eqx.filter_jit(gz.radiometry.PercentileClip(p_min=2, p_max=98, method="radix"))
+    t_radix = median_time(lambda: radix(masked_jax).values, args.repeats)
+    rows.append((label, "pipekit NumPy path", t_clip_np, "jit method=radix", t_radix))
 
     device = f"{jax.devices()[0].platform} ({jax.device_count()} device)"
     print(f"machine: {platform.machine()}, {device}, jax {jax.__version__}, numpy {np.__version__}")

@@ -11,29 +11,27 @@ glue to them lives in ``geocatalog.integrations``.
 """
 
 from . import testing as testing
-from ._errors import BandCountError as BandCountError
-from ._errors import BatchedGeoTensorError as BatchedGeoTensorError
-from ._errors import CRSError as CRSError
-from ._errors import FillValueError as FillValueError
-from ._errors import GeoError as GeoError
-from ._errors import GeoIndexError as GeoIndexError
-from ._errors import GeoTypeError as GeoTypeError
-from ._errors import GeoValueError as GeoValueError
-from ._errors import GridShapeError as GridShapeError
-from ._errors import LatticeMismatchError as LatticeMismatchError
-from ._errors import MissingCRSError as MissingCRSError
-from ._errors import OffsetOverflowError as OffsetOverflowError
-from ._errors import TracedGeoreferenceError as TracedGeoreferenceError
-from ._errors import TransformError as TransformError
+from ._errors import (
+    BandCountError as BandCountError,
+    BatchedGeoTensorError as BatchedGeoTensorError,
+    CRSError as CRSError,
+    FillValueError as FillValueError,
+    GeoError as GeoError,
+    GeoIndexError as GeoIndexError,
+    GeoTypeError as GeoTypeError,
+    GeoValueError as GeoValueError,
+    GridShapeError as GridShapeError,
+    LatticeMismatchError as LatticeMismatchError,
+    MissingCRSError as MissingCRSError,
+    OffsetOverflowError as OffsetOverflowError,
+    TracedGeoreferenceError as TracedGeoreferenceError,
+    TransformError as TransformError,
+)
 from ._geotensor import GeoTensor as GeoTensor
-from ._io import read_raster as read_raster
-from ._io import save_cog as save_cog
-from ._lattice import Lattice as Lattice
-from ._lattice import canonical_crs as canonical_crs
-from ._stack import stack as stack
-from ._stack import unstack as unstack
-from ._types import Compression as Compression
-from ._types import OverviewResampling as OverviewResampling
+from ._io import read_raster as read_raster, save_cog as save_cog
+from ._lattice import Lattice as Lattice, canonical_crs as canonical_crs
+from ._stack import stack as stack, unstack as unstack
+from ._types import Compression as Compression, OverviewResampling as OverviewResampling
 
 __all__ = [
     # carrier

@@ -22,12 +22,9 @@ Example:
 """
 
 from geocatalog import GeoTensor as GeoTensor
-from pipekit import Sequential as Sequential
-from pipekit import Tap as Tap
+from pipekit import Sequential as Sequential, Tap as Tap
 
-from . import cloud as cloud
-from . import indices as indices
-from . import radiometry as radiometry
+from . import cloud as cloud, indices as indices, radiometry as radiometry
 
 __all__ = [
     # carriers and re-exports

@@ -13,41 +13,23 @@ Example:
 """
 
 from . import registry as registry
-from ._basic import Identity as Identity
-from ._basic import Lambda as Lambda
-from ._basic import Sink as Sink
-from ._basic import Tap as Tap
+from ._basic import Identity as Identity, Lambda as Lambda, Sink as Sink, Tap as Tap
 from ._errors import (
     ConfigError as ConfigError,
-)
-from ._errors import (
     GraphError as GraphError,
-)
-from ._errors import (
     PipekitError as PipekitError,
-)
-from ._errors import (
     UntrustedTargetError as UntrustedTargetError,
-)
-from ._errors import (
     YAMLLimitError as YAMLLimitError,
 )
 from ._graph import Graph as Graph
 from ._hash import config_hash as config_hash
-from ._node import Input as Input
-from ._node import Node as Node
+from ._node import Input as Input, Node as Node
 from ._operator import Operator as Operator
 from ._sequential import Sequential as Sequential
 from ._yaml import (
     dumps_yaml as dumps_yaml,
-)
-from ._yaml import (
     loads_yaml as loads_yaml,
-)
-from ._yaml import (
     loads_yaml_dict as loads_yaml_dict,
-)
-from ._yaml import (
     loads_yaml_sandboxed as loads_yaml_sandboxed,
 )
 

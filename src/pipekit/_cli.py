@@ -24,8 +24,6 @@ from ._yaml import loads_yaml, loads_yaml_sandboxed
 
 __all__ = ["main"]
 
-_PACKAGES = ("pipekit", "pipekit_array", "pipekit_jax", "geocatalog", "geopatcher", "geotoolz")
-
 
 class UserError(Exception):
     """An error to report in one line (exit status 2)."""
@@ -45,7 +43,7 @@ def _load(path: str, sandbox: bool) -> Operator:
 def _available_packages() -> list[str]:
     import importlib.util
 
-    return [p for p in _PACKAGES if importlib.util.find_spec(p) is not None]
+    return [p for p in _registry.FAMILY_PACKAGES if importlib.util.find_spec(p) is not None]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

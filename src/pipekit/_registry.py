@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ._operator import Operator
 
 __all__ = [
+    "FAMILY_PACKAGES",
     "allow_package",
     "lookup",
     "operator_packages",
@@ -33,9 +34,8 @@ logger = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, type[Operator]] = {}
 
-# Top-level packages whose modules the *trusted* loader may import to find a `_target_`.
-# Anything else (``os``, ``builtins``, ``logging``...) is never imported by a loader.
-_OPERATOR_PACKAGES: set[str] = {
+#: The import packages of the pipekit-geo family (names only; pipekit imports none of them).
+FAMILY_PACKAGES: tuple[str, ...] = (
     "pipekit",
     "pipekit_array",
     "pipekit_jax",
@@ -43,7 +43,11 @@ _OPERATOR_PACKAGES: set[str] = {
     "geopatcher",
     "geotoolz",
     "xr_toolz",
-}
+)
+
+# Top-level packages whose modules the *trusted* loader may import to find a `_target_`.
+# Anything else (``os``, ``builtins``, ``logging``...) is never imported by a loader.
+_OPERATOR_PACKAGES: set[str] = set(FAMILY_PACKAGES)
 
 
 def target_name(cls: type) -> str:

@@ -7,25 +7,17 @@ Example:
 """
 
 from ._registry import (
+    FAMILY_PACKAGES as FAMILY_PACKAGES,
     allow_package as allow_package,
-)
-from ._registry import (
     lookup as lookup,
-)
-from ._registry import (
     operator_packages as operator_packages,
-)
-from ._registry import (
     public_operators as public_operators,
-)
-from ._registry import (
     registered as registered,
-)
-from ._registry import (
     target_name as target_name,
 )
 
 __all__ = [
+    "FAMILY_PACKAGES",
     "allow_package",
     "lookup",
     "operator_packages",

@@ -94,6 +94,7 @@ EXAMPLES: dict[str, list[Case]] = {
     "geotoolz.radiometry.PercentileClip": [
         Case(gz.radiometry.PercentileClip(p_min=2, p_max=98)),
         Case(gz.radiometry.PercentileClip(p_min=0, p_max=50, axis=-1), make_input=float_scene),
+        Case(gz.radiometry.PercentileClip(p_min=5, p_max=95, method="radix")),
     ],
     "geotoolz.indices.NDVI": [Case(gz.indices.NDVI(red_idx=2, nir_idx=3))],
     "geotoolz.indices.NormalizedDifference": [
@@ -102,12 +103,4 @@ EXAMPLES: dict[str, list[Case]] = {
 }
 
 #: Packages whose operators must all have examples.
-PACKAGES = [
-    "pipekit",
-    "pipekit_array",
-    "pipekit_jax",
-    "geocatalog",
-    "geopatcher",
-    "geotoolz",
-    "xr_toolz",
-]
+PACKAGES = list(pk.registry.FAMILY_PACKAGES)

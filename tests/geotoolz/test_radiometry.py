@@ -38,6 +38,8 @@ def test_percentile_clip_validates_config():
         gz.radiometry.PercentileClip(p_min=98, p_max=2)
     with pytest.raises(pk.ConfigError, match="axis must be distinct"):
         gz.radiometry.PercentileClip(axis=(-1, -1))
+    with pytest.raises(pk.ConfigError, match=r"method must be one of .*'auto'.*got 'sort'"):
+        gz.radiometry.PercentileClip(method="sort")
 
 
 def test_to_float32():

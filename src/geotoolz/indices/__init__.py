@@ -1,6 +1,5 @@
 """Spectral indices."""
 
-from ._normalized import NDVI as NDVI
-from ._normalized import NormalizedDifference as NormalizedDifference
+from ._normalized import NDVI as NDVI, NormalizedDifference as NormalizedDifference
 
 __all__ = ["NDVI", "NormalizedDifference"]

@@ -1,6 +1,5 @@
 """Radiometric operators: dtype conversion and percentile clipping."""
 
-from ._radiometry import PercentileClip as PercentileClip
-from ._radiometry import ToFloat32 as ToFloat32
+from ._radiometry import PercentileClip as PercentileClip, ToFloat32 as ToFloat32
 
 __all__ = ["PercentileClip", "ToFloat32"]

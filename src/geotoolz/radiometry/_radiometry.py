@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 import equinox as eqx
 import numpy as np
 
 import pipekit as pk
-from pipekit_array import nanpercentile
+from pipekit_array import PercentileMethod, nanpercentile
 
 from .._carrier import float_dtype, namespace, rewrap, values_of
 
@@ -50,11 +50,17 @@ class PercentileClip(pk.Operator):
     any band (mask clouds first, and read QA flags before this step).
 
     Under jit the thresholds come from an exact selection that avoids a full sort (see
-    :func:`pipekit_array.nanpercentile`); gradients treat the thresholds as constants.
+    :func:`pipekit_array.nanpercentile`); gradients treat the thresholds as constants. Up to
+    16 slices (bands) are clipped as separate sub-computations, so XLA drops the bands that
+    later steps never read (Case 1's NDVI reads 2 of 13).
 
     Args:
         p_min, p_max: percentiles in [0, 100], ``p_min < p_max``.
         axis: axes the percentiles are taken over.
+        method: selection under JAX. ``"auto"`` = host NumPy selection on CPU (compiles in
+            ~0.2 s), XLA radix select elsewhere; ``"radix"`` everywhere runs faster on CPU
+            when all bands are read (~1.8x here) but compiles in ~2-3 s for 13 bands;
+            see ``benchmarks/README.md``. The NumPy path ignores it.
 
     Example:
         >>> import numpy as np
@@ -67,9 +73,14 @@ class PercentileClip(pk.Operator):
     p_min: float = eqx.field(static=True)
     p_max: float = eqx.field(static=True)
     axis: tuple[int, ...] = eqx.field(static=True)
+    method: PercentileMethod = eqx.field(static=True)
 
     def __init__(
-        self, p_min: float = 2.0, p_max: float = 98.0, axis: tuple[int, ...] | int = (-2, -1)
+        self,
+        p_min: float = 2.0,
+        p_max: float = 98.0,
+        axis: tuple[int, ...] | int = (-2, -1),
+        method: PercentileMethod = "auto",
     ) -> None:
         p_min, p_max = float(p_min), float(p_max)
         if not 0.0 <= p_min < p_max <= 100.0:
@@ -79,7 +90,12 @@ class PercentileClip(pk.Operator):
         axis = (axis,) if isinstance(axis, int) else tuple(axis)
         if not axis or len(set(axis)) != len(axis):
             raise pk.ConfigError(f"PercentileClip: axis must be distinct axes, got {axis}")
-        self.p_min, self.p_max, self.axis = p_min, p_max, axis
+        if method not in get_args(PercentileMethod):
+            raise pk.ConfigError(
+                f"PercentileClip: method must be one of {get_args(PercentileMethod)}, "
+                f"got {method!r}"
+            )
+        self.p_min, self.p_max, self.axis, self.method = p_min, p_max, axis, method
 
     def _apply(self, x: Any) -> Any:
         values = values_of(x)
@@ -101,7 +117,7 @@ class PercentileClip(pk.Operator):
         return rewrap(x, out)
 
     def _clip_vectorised(self, xp: Any, values: Any, axes: tuple[int, ...]) -> Any:
-        lo, hi = nanpercentile(values, (self.p_min, self.p_max), axis=axes)
+        lo, hi = nanpercentile(values, (self.p_min, self.p_max), axis=axes, method=self.method)
         # Re-insert the reduced axes so the thresholds broadcast against the values.
         shape = tuple(1 if i in axes else n for i, n in enumerate(values.shape))
         lo = xp.astype(xp.reshape(lo, shape), values.dtype)
@@ -118,7 +134,10 @@ class PercentileClip(pk.Operator):
             for axis, i in zip(kept, idx, strict=True):
                 key[axis] = i
             piece = values[tuple(key)]
-            lo, hi = nanpercentile(piece, (self.p_min, self.p_max), axis=tuple(range(piece.ndim)))
+            axes_all = tuple(range(piece.ndim))
+            lo, hi = nanpercentile(
+                piece, (self.p_min, self.p_max), axis=axes_all, method=self.method
+            )
             pieces.append(xp.clip(piece, xp.astype(lo, piece.dtype), xp.astype(hi, piece.dtype)))
         reduced_shape = tuple(values.shape[i] for i in axes)
         out = xp.reshape(xp.stack(pieces), kept_shape + reduced_shape)
