@@ -4,6 +4,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from affine import Affine
 
 import geocatalog as gc
@@ -118,3 +119,24 @@ def test_float32_would_not_have_been_exact():
     first, second = gc.unstack(out)
     assert first.transform == transform
     assert second.transform.f == northing - 10.0  # one row down, exact
+
+
+def test_case6_sandboxed_upload_of_the_case1_pipeline():
+    """Seed Case 6: an allow-list built by introspection, then an untrusted upload."""
+    allowed = pk.registry.public_operators(
+        include_modules=["geotoolz", "pipekit"], exclude_classes=["Lambda", "Sink", "ModelOp"]
+    )
+    assert "geotoolz.indices.NDVI" in allowed and "pipekit.Tap" not in allowed
+    with open("examples/case1_ndvi.yaml", encoding="utf-8") as fh:
+        pipe = pk.loads_yaml_sandboxed(fh.read(), allowed=allowed)
+    scene_gt = synthetic_scene(32, 32)
+    reference = pk.loads_yaml(pk.dumps_yaml(pipe))
+    np.testing.assert_array_equal(pipe(scene_gt).values, reference(scene_gt).values)
+    evil = (
+        "_target_: pipekit.Sequential\nops:\n"
+        "- {_target_: geotoolz.indices.NDVI, red_idx: 2, nir_idx: 3}\n"
+        "- {_target_: pipekit.Tap, fn: print}\n"
+    )
+    with pytest.raises(pk.UntrustedTargetError) as info:
+        pk.loads_yaml_sandboxed(evil, allowed=allowed)
+    assert (info.value.target, info.value.path) == ("pipekit.Tap", "ops[1]")
