@@ -12,7 +12,7 @@ Example:
     array([0, 1, 2])
 """
 
-from . import registry as registry
+from . import diff as diff, qc as qc, registry as registry, repro as repro
 from ._basic import Identity as Identity, Lambda as Lambda, Sink as Sink, Tap as Tap
 from ._errors import (
     ConfigError as ConfigError,
@@ -51,6 +51,10 @@ __all__ = [
     "loads_yaml_dict",
     "loads_yaml_sandboxed",
     "registry",
+    # deployment
+    "diff",
+    "qc",
+    "repro",
     # errors
     "ConfigError",
     "GraphError",

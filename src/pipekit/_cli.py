@@ -1,4 +1,4 @@
-"""The ``pipekit`` command line: run, show, hash and validate YAML pipelines.
+"""The ``pipekit`` command line: run, show, hash, validate, diff, freeze and verify pipelines.
 
 User errors (bad YAML, unknown operator, missing file) end with exit status 2 and one line
 on stderr, no traceback.
@@ -17,16 +17,13 @@ import yaml
 
 from . import _registry
 from ._cli_io import load_io
+from ._cli_more import UserError, add_commands
 from ._errors import PipekitError
 from ._hash import config_hash
 from ._operator import Operator
 from ._yaml import loads_yaml, loads_yaml_sandboxed
 
 __all__ = ["main"]
-
-
-class UserError(Exception):
-    """An error to report in one line (exit status 2)."""
 
 
 def _load(path: str, sandbox: bool) -> Operator:
@@ -141,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     with_pipeline("show", "print the pipeline's steps and config hash").set_defaults(func=_cmd_show)
     with_pipeline("hash", "print the pipeline's config hash").set_defaults(func=_cmd_hash)
     with_pipeline("validate", "check that the pipeline loads").set_defaults(func=_cmd_validate)
+    add_commands(sub, with_pipeline)
+    parser.set_defaults(load=_load)
     ops = sub.add_parser("operators", help="list the operators YAML may use")
     ops.add_argument("--module", action="append", help="only operators under this module")
     ops.set_defaults(func=_cmd_operators)

@@ -7,6 +7,7 @@ anchor/alias (exponential expansion), or a tag outside YAML's core schema (``!!p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import yaml
@@ -15,7 +16,24 @@ from ._errors import UntrustedTargetError, YAMLLimitError
 
 __all__ = ["Limits", "SafeLoader", "scan"]
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """libyaml's safe loader, with ``.nan`` read as Python's own ``math.nan``.
+
+    PyYAML builds ``.nan`` as ``inf / inf``, which on x86 is a NaN with the sign bit set:
+    an operator loaded from YAML would then write other NaN bits than the same operator
+    built in Python, and outputs would differ bit for bit.
+    """
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    return math.nan if math.isnan(value) else value
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 _CORE_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")

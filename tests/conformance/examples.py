@@ -81,6 +81,19 @@ EXAMPLES: dict[str, list[Case]] = {
     "pipekit.Lambda": [Case(pk.Lambda(double))],
     "pipekit.Tap": [Case(pk.Tap(observe))],
     "pipekit.Sink": [Case(pk.Sink(observe))],
+    "pipekit.qc.AssertShape": [
+        Case(pk.qc.AssertShape((-1, -1, -1))),
+        Case(pk.qc.AssertShape((13, -1, -1), on_fail="warn")),
+    ],
+    "pipekit.qc.AssertHasAttribute": [
+        Case(pk.qc.AssertHasAttribute("crs")),
+        Case(pk.qc.AssertHasAttribute("transform", on_fail="log")),
+    ],
+    "pipekit.qc.AssertCallable": [Case(pk.qc.AssertCallable("replace"))],
+    "pipekit.qc.AssertDType": [
+        Case(pk.qc.AssertDType("uint16")),
+        Case(pk.qc.AssertDType("floating", on_fail="warn"), make_input=float_scene),
+    ],
     "geotoolz.cloud.MaskFromQABits": [Case(gz.cloud.MaskFromQABits(qa_band=-1, bits=[10, 11]))],
     "geotoolz.cloud.MaskClouds": [
         Case(gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11])),

@@ -86,3 +86,10 @@ def test_user_errors_are_clear():
         pk.loads_yaml("_target_: tests.pipekit.helpers.AddConst\nvalue: abc\n")
     with pytest.raises(TypeError, match="read the file first"):
         pk.loads_yaml(b"_target_: pipekit.Identity")
+
+
+def test_yaml_nan_has_the_bits_of_python_nan():
+    import struct
+
+    again = pk.loads_yaml(pk.dumps_yaml(AddConst(float("nan"))))
+    assert struct.pack("<d", again.value) == struct.pack("<d", math.nan)
