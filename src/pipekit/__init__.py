@@ -12,7 +12,13 @@ Example:
     array([0, 1, 2])
 """
 
-from . import diff as diff, qc as qc, registry as registry, repro as repro
+from . import (
+    diff as diff,
+    parallel as parallel,
+    qc as qc,
+    registry as registry,
+    repro as repro,
+)
 from ._basic import Identity as Identity, Lambda as Lambda, Sink as Sink, Tap as Tap
 from ._errors import (
     ConfigError as ConfigError,
@@ -53,6 +59,7 @@ __all__ = [
     "registry",
     # deployment
     "diff",
+    "parallel",
     "qc",
     "repro",
     # errors

@@ -1,0 +1,46 @@
+"""Parallel maps for pipelines: threads, processes, asyncio, batches and dask.
+
+Every executor is configured without the work and then called as
+``executor.map(fn, items) -> list``, in input order with one entry per item. What a failed
+item becomes is set by ``on_error``: ``"raise"`` (a :class:`ParallelError` naming the
+item), ``"collect"`` (a :class:`Failure` in its slot) or ``"log_and_continue"`` (the same,
+plus a warning on the ``"pipekit.parallel"`` logger).
+
+Example:
+    >>> from pipekit.parallel import ThreadMap
+    >>> ThreadMap(n_workers=2).map(str, [1, 2, 3])
+    ['1', '2', '3']
+"""
+
+from ._async import AsyncMap as AsyncMap
+from ._batched import BatchedMap as BatchedMap
+from ._core import AbstractMap as AbstractMap
+from ._dask import DaskMap as DaskMap
+from ._errors import Failure as Failure, ParallelError as ParallelError, PickleError as PickleError
+from ._pickle import check_pickleable as check_pickleable
+from ._process import ProcessMap as ProcessMap
+from ._thread import ThreadMap as ThreadMap
+from ._types import OnError as OnError, StartMethod as StartMethod
+
+# Errors and records show their public path in tracebacks and doctests.
+for _cls in (Failure, ParallelError, PickleError):
+    _cls.__module__ = __name__
+del _cls
+
+__all__ = [
+    # executors
+    "AbstractMap",
+    "AsyncMap",
+    "BatchedMap",
+    "DaskMap",
+    "ProcessMap",
+    "ThreadMap",
+    # results and errors
+    "Failure",
+    "OnError",
+    "ParallelError",
+    "PickleError",
+    "StartMethod",
+    # helpers
+    "check_pickleable",
+]

@@ -1,0 +1,56 @@
+"""Worker functions for the ProcessMap/DaskMap tests: importable, so spawned workers find them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+import numpy as np
+
+import pipekit as pk
+
+#: Items of the key test: these raise, and ``KILLER`` kills its worker process.
+RAISERS = frozenset({3, 11, 20, 33, 47})
+KILLER = 25
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def square_or_fail(x: int) -> int:
+    """Raise ValueError on RAISERS, die on KILLER (only in a child process), else square."""
+    if x in RAISERS:
+        raise ValueError(f"bad item {x}")
+    if x == KILLER and multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return x * x
+
+
+def fail_on_odd(x: int) -> int:
+    if x % 2:
+        raise ValueError(f"odd {x}")
+    return x
+
+
+def sum_batch(xs: list[int]) -> list[int]:
+    return [sum(xs)] * len(xs)
+
+
+PIPELINE_YAML = """
+_target_: pipekit.Sequential
+ops:
+- _target_: pipekit.Identity
+- _target_: pipekit.Identity
+"""
+
+
+class Scaled(pk.Operator):
+    """A pipeline-like operator that builds its own input from a seed inside the worker."""
+
+    factor: float = 2.0
+
+    def _apply(self, seed: Any) -> Any:
+        rng = np.random.default_rng(seed)
+        return pk.loads_yaml(PIPELINE_YAML)(rng.random((4, 4), dtype=np.float32) * self.factor)
