@@ -54,3 +54,10 @@ class Scaled(pk.Operator):
     def _apply(self, seed: Any) -> Any:
         rng = np.random.default_rng(seed)
         return pk.loads_yaml(PIPELINE_YAML)(rng.random((4, 4), dtype=np.float32) * self.factor)
+
+
+def worker_pid(_: object) -> int:
+    """The worker's process id (to tell pools apart)."""
+    import os
+
+    return os.getpid()

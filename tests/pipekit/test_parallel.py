@@ -213,11 +213,13 @@ def test_dask_map_matches_process_map(dask_client, caplog):
     address = dask_client.scheduler.address
     assert pp.DaskMap(address).map(w.square, items) == [x * x for x in items]
     _check_modes(lambda m: pp.DaskMap(dask_client, m), w.fail_on_odd, [0, 1, 2, 3], {1, 3}, caplog)
-    # test_process_map_pipeline_equals_sequential shows ProcessMap == the plain loop, so
-    # comparing with the loop here checks DaskMap == ProcessMap without a third pool.
+    # The same operator through both: ProcessMap reuses the warm pool of earlier tests.
     op = w.Scaled(2.0)
-    for d, p in zip(pp.DaskMap(dask_client).map(op, range(4)), map(op, range(4)), strict=True):
+    by_dask = pp.DaskMap(dask_client).map(op, range(4))
+    by_process = pp.ProcessMap(n_workers=2).map(op, range(4))
+    for d, p, ref in zip(by_dask, by_process, map(op, range(4)), strict=True):
         np.testing.assert_array_equal(d, p)
+        np.testing.assert_array_equal(d, ref)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -254,3 +256,19 @@ def test_progress_logs_every_tenth(caplog):
         pp.ThreadMap(2, progress=True).map(w.square, range(100))
     done = [r.getMessage() for r in caplog.records if "done" in r.getMessage()]
     assert done == [f"ThreadMap: {n}/100 done" for n in range(10, 101, 10)]
+
+
+def test_process_map_keeps_a_warm_pool_and_drops_it_after_a_death():
+    pp.shutdown_pools()
+    first = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
+    second = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
+    assert second <= first  # same warm workers: no new processes were started
+    fresh = set(pp.ProcessMap(n_workers=2, keep_pool=False).map(w.worker_pid, range(8)))
+    assert not fresh & first
+    # A death replaces the kept pool: later calls run in new workers.
+    items = [1, w.KILLER, 3]
+    out = pp.ProcessMap(n_workers=2, on_error="collect").map(w.square_or_fail, items)
+    assert isinstance(out[1], pp.Failure) and out[1].exc_type == "WorkerDied"
+    after = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
+    assert not after & first
+    pp.shutdown_pools()

@@ -18,7 +18,7 @@ from ._core import AbstractMap as AbstractMap
 from ._dask import DaskMap as DaskMap
 from ._errors import Failure as Failure, ParallelError as ParallelError, PickleError as PickleError
 from ._pickle import check_pickleable as check_pickleable
-from ._process import ProcessMap as ProcessMap
+from ._process import ProcessMap as ProcessMap, shutdown_pools as shutdown_pools
 from ._thread import ThreadMap as ThreadMap
 from ._types import OnError as OnError, StartMethod as StartMethod
 
@@ -43,4 +43,5 @@ __all__ = [
     "StartMethod",
     # helpers
     "check_pickleable",
+    "shutdown_pools",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -27,7 +29,29 @@ from ._errors import Failure
 from ._pickle import check_pickleable
 from ._types import START_METHODS, OnError, StartMethod
 
-__all__ = ["ProcessMap"]
+__all__ = ["ProcessMap", "shutdown_pools"]
+
+# Warm pools kept between `map` calls (keep_pool=True), one per (workers, start method,
+# calling thread): a spawned worker pays ~3 s importing JAX and the pipeline's modules,
+# which a second call should not pay again. Keyed by thread so that two threads never
+# share a pool (a worker death is isolated per pool).
+_POOLS: dict[tuple[int, str, int], ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def shutdown_pools() -> None:
+    """Shut down every warm worker pool kept by ``ProcessMap(keep_pool=True)``.
+
+    Registered with ``atexit``; call it to free the worker processes earlier.
+    """
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_pools)
 
 # Consecutive deaths with nothing ever completing that mean "workers cannot start".
 _STARTUP_DEATHS = 3
@@ -54,6 +78,11 @@ class ProcessMap(AbstractMap):
             round trip for cheap ``fn`` (a dying worker then puts a whole chunk under
             suspicion, which is re-run item by item).
         start_method: ``"spawn"`` (default) or ``"forkserver"``; never ``"fork"``.
+        keep_pool: keep the worker pool warm after ``map`` returns and reuse it in the next
+            call with the same ``n_workers`` and ``start_method`` from the same thread
+            (default). The first call pays the workers' start-up (~3 s with JAX), later
+            calls do not; :func:`shutdown_pools` (also run at exit) frees them. ``False``
+            starts and stops a pool in every call.
 
     ``fn`` and the items must pickle; ``fn`` is checked with :func:`check_pickleable` first.
 
@@ -71,11 +100,13 @@ class ProcessMap(AbstractMap):
     progress: bool = eqx.field(default=False, kw_only=True)
     chunksize: int = eqx.field(default=1, kw_only=True)
     start_method: StartMethod = eqx.field(default="spawn", kw_only=True)
+    keep_pool: bool = eqx.field(default=True, kw_only=True)
 
     def __check_init__(self) -> None:
         check_positive_int("ProcessMap", "n_workers", self.n_workers, allow_none=True)
         check_on_error("ProcessMap", self.on_error)
         check_bool("ProcessMap", "progress", self.progress)
+        check_bool("ProcessMap", "keep_pool", self.keep_pool)
         check_positive_int("ProcessMap", "chunksize", self.chunksize)
         if self.start_method not in START_METHODS:
             raise ConfigError(
@@ -106,6 +137,8 @@ class _Runner:
         self.results = results
         self.n_workers = owner.n_workers or os.cpu_count() or 1
         self.context = multiprocessing.get_context(owner.start_method)
+        self.keep_pool = owner.keep_pool
+        self.key = (self.n_workers, owner.start_method, threading.get_ident())
         n, size = len(results.items), owner.chunksize
         self.queue: deque[list[int]] = deque(
             list(range(i, min(i + size, n))) for i in range(0, n, size)
@@ -118,10 +151,11 @@ class _Runner:
 
     def run(self) -> None:
         inflight: dict[Future[list[Any]], list[int]] = {}
+        finished = False
         try:
             while self.queue or self.suspects or inflight:
                 if self.pool is None:
-                    self.pool = ProcessPoolExecutor(self.n_workers, mp_context=self.context)
+                    self.pool = self._new_pool()
                 self._fill(inflight)
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
@@ -134,9 +168,22 @@ class _Runner:
                 for future in done:
                     broken.extend(self._collect(future, inflight.pop(future)))
                 self._handle_broken(broken, isolating=bool(self.suspects) or len(broken) == 1)
+            finished = True
         finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True, cancel_futures=True)
+            # A kept pool stays warm only after a clean finish; after an exception tasks
+            # may still be running in it, so it is dropped like a pool that broke.
+            if self.pool is not None and not (finished and self.keep_pool):
+                self._replace_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        if not self.keep_pool:
+            return ProcessPoolExecutor(self.n_workers, mp_context=self.context)
+        with _POOLS_LOCK:
+            pool = _POOLS.get(self.key)
+            if pool is None:
+                pool = ProcessPoolExecutor(self.n_workers, mp_context=self.context)
+                _POOLS[self.key] = pool
+            return pool
 
     def _fill(self, inflight: dict[Future[list[Any]], list[int]]) -> None:
         assert self.pool is not None
@@ -195,5 +242,8 @@ class _Runner:
 
     def _replace_pool(self) -> None:
         assert self.pool is not None
+        with _POOLS_LOCK:
+            if _POOLS.get(self.key) is self.pool:
+                del _POOLS[self.key]
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = None
