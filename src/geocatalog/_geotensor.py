@@ -348,7 +348,7 @@ class GeoTensor(eqx.Module):
         return np.asarray(self.values, dtype=dtype, copy=copy)
 
     def summary_stats(self) -> dict[str, Any]:
-        """Per-band min/max/mean over valid pixels, valid fraction and the grid, JSON-ready.
+        """Per-band min/max/mean/std over valid pixels, valid fraction and the grid, JSON-ready.
 
         Example:
             >>> from geocatalog.testing import synthetic_scene

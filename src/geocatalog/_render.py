@@ -54,7 +54,7 @@ def summary(
     bounds: tuple[float, float, float, float],
     res: tuple[float, float],
 ) -> dict[str, Any]:
-    """Per-band min/max/mean over valid pixels, valid fraction and the grid, as plain JSON types.
+    """Per-band min/max/mean/std over valid pixels, valid fraction and the grid, as JSON types.
 
     A pixel is valid when it is finite and not ``fill_value``. Statistics of a band with
     no valid pixel are ``None``.
@@ -68,9 +68,11 @@ def summary(
         if valid.size:
             stats["min"] = float(valid.min())
             stats["max"] = float(valid.max())
-            stats["mean"] = float(valid.astype(np.float64).mean())
+            as64 = valid.astype(np.float64)
+            stats["mean"] = float(as64.mean())
+            stats["std"] = float(as64.std())  # population std (ddof=0), as np.std
         else:
-            stats.update(min=None, max=None, mean=None)
+            stats.update(min=None, max=None, mean=None, std=None)
         per_band.append(stats)
     return {
         "shape": [int(n) for n in values.shape],

@@ -177,6 +177,8 @@ def test_summary_stats_is_json_ready_and_ignores_invalid_pixels():
     band0, band1 = stats["bands"]
     assert (band0["min"], band0["max"], band0["mean"], band0["valid_fraction"]) == (1, 2, 1.5, 0.5)
     assert (band1["min"], band1["max"], band1["mean"], band1["valid_fraction"]) == (4, 8, 5, 1.0)
+    assert band0["std"] == pytest.approx(np.std([1.0, 2.0])) and band0["std"] == 0.5
+    assert band1["std"] == pytest.approx(np.std([4.0, 4.0, 4.0, 8.0]))
     assert stats["valid_fraction"] == 6 / 8
     nan_fill = GeoTensor(np.full((2, 2), np.nan), UTM, "EPSG:32630", fill_value=np.nan)
     stats = json.loads(json.dumps(nan_fill.summary_stats(), allow_nan=False))
