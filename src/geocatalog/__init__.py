@@ -18,18 +18,30 @@ from ._errors import (
     FillValueError as FillValueError,
     GeoError as GeoError,
     GeoIndexError as GeoIndexError,
+    GeoSliceError as GeoSliceError,
     GeoTypeError as GeoTypeError,
     GeoValueError as GeoValueError,
     GridShapeError as GridShapeError,
     LatticeMismatchError as LatticeMismatchError,
     MissingCRSError as MissingCRSError,
     OffsetOverflowError as OffsetOverflowError,
+    SliceHashMismatchError as SliceHashMismatchError,
     TracedGeoreferenceError as TracedGeoreferenceError,
     TransformError as TransformError,
 )
 from ._geotensor import GeoTensor as GeoTensor
 from ._io import read_raster as read_raster, save_cog as save_cog
 from ._lattice import Lattice as Lattice, canonical_crs as canonical_crs
+from ._load import (
+    RESAMPLINGS as RESAMPLINGS,
+    Resampling as Resampling,
+    gdal_path as gdal_path,
+    load_raster as load_raster,
+    read_from_url as read_from_url,
+    to_cog_bytes as to_cog_bytes,
+    to_cog_bytes_b64 as to_cog_bytes_b64,
+)
+from ._slice import GeoSlice as GeoSlice
 from ._stack import stack as stack, unstack as unstack
 from ._types import Compression as Compression, OverviewResampling as OverviewResampling
 
@@ -43,9 +55,17 @@ __all__ = [
     # raster I/O
     "read_raster",
     "save_cog",
+    "load_raster",
+    "read_from_url",
+    "gdal_path",
+    "to_cog_bytes",
+    "to_cog_bytes_b64",
+    "GeoSlice",
     # option vocabularies
     "Compression",
     "OverviewResampling",
+    "Resampling",
+    "RESAMPLINGS",
     # errors
     "BandCountError",
     "BatchedGeoTensorError",
@@ -53,12 +73,14 @@ __all__ = [
     "FillValueError",
     "GeoError",
     "GeoIndexError",
+    "GeoSliceError",
     "GeoTypeError",
     "GeoValueError",
     "GridShapeError",
     "LatticeMismatchError",
     "MissingCRSError",
     "OffsetOverflowError",
+    "SliceHashMismatchError",
     "TracedGeoreferenceError",
     "TransformError",
     # test data

@@ -13,12 +13,14 @@ __all__ = [
     "FillValueError",
     "GeoError",
     "GeoIndexError",
+    "GeoSliceError",
     "GeoTypeError",
     "GeoValueError",
     "GridShapeError",
     "LatticeMismatchError",
     "MissingCRSError",
     "OffsetOverflowError",
+    "SliceHashMismatchError",
     "TracedGeoreferenceError",
     "TransformError",
 ]
@@ -78,3 +80,15 @@ class FillValueError(GeoError, ValueError):
 
 class BandCountError(GeoError, ValueError):
     """An image has a band count that an output format cannot represent (e.g. PNG)."""
+
+
+class GeoSliceError(GeoError, ValueError):
+    """A GeoSlice (or its dict form) that does not describe one read: no href, bad bounds, ..."""
+
+
+class SliceHashMismatchError(GeoSliceError):
+    """A GeoSlice dict whose ``"hash"`` does not match its content (edited or corrupted)."""
+
+
+class CatalogError(GeoError, ValueError):
+    """A catalog source (raster, STAC item) or catalog file that cannot be indexed or read."""

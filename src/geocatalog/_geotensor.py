@@ -364,6 +364,18 @@ class GeoTensor(eqx.Module):
             res=self.res,
         )
 
+    def to_cog_bytes(self, **save_kwargs: Any) -> bytes:
+        """Encode as Cloud-Optimized GeoTIFF bytes (options as :func:`geocatalog.save_cog`)."""
+        from ._load import to_cog_bytes  # _load imports this module
+
+        return to_cog_bytes(self, **save_kwargs)
+
+    def to_cog_bytes_b64(self, **save_kwargs: Any) -> str:
+        """:meth:`to_cog_bytes` as a base64 ASCII string, for JSON responses (Case 4)."""
+        from ._load import to_cog_bytes_b64
+
+        return to_cog_bytes_b64(self, **save_kwargs)
+
     def to_png_bytes(self, vmin: float | None = None, vmax: float | None = None) -> bytes:
         """Encode as an 8-bit PNG: 1 band grey, 3 RGB, 4 RGBA; NaN/fill pixels transparent.
 
