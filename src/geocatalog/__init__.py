@@ -3,17 +3,24 @@
 It owns :class:`GeoTensor` (a raster array plus georeferencing that stays float64-exact
 and recompile-free under ``jax.jit`` / ``vmap``), its lattice, stacking for batches,
 and rasterio-based I/O (:func:`read_raster`, atomic Cloud-Optimized GeoTIFF writing with
-:func:`save_cog`). Later: ``GeoSlice`` units of work and the GeoParquet catalog.
-Synthetic scenes for tests live in :mod:`geocatalog.testing`.
+:func:`save_cog`; windowed, reprojected reads with :func:`load_raster`), and
+:class:`GeoSlice`, the JSON-safe, hashable unit of work. Synthetic scenes for tests live
+in :mod:`geocatalog.testing`.
+
+Catalogs are GeoParquet 1.1 files (:func:`build_catalog`, :func:`open_catalog`, queries by
+bbox in any CRS and time, slices as :class:`GeoSlice`).
 
 The core imports no pipeline framework (pipekit) and no operator package (geotoolz);
 glue to them lives in ``geocatalog.integrations``.
 """
 
 from . import testing as testing
+from ._catalog import Catalog as Catalog, open_catalog as open_catalog
+from ._catalog_build import append_items as append_items, build_catalog as build_catalog
 from ._errors import (
     BandCountError as BandCountError,
     BatchedGeoTensorError as BatchedGeoTensorError,
+    CatalogError as CatalogError,
     CRSError as CRSError,
     FillValueError as FillValueError,
     GeoError as GeoError,
@@ -61,6 +68,11 @@ __all__ = [
     "to_cog_bytes",
     "to_cog_bytes_b64",
     "GeoSlice",
+    # catalogs (GeoParquet 1.1)
+    "Catalog",
+    "append_items",
+    "build_catalog",
+    "open_catalog",
     # option vocabularies
     "Compression",
     "OverviewResampling",
@@ -70,6 +82,7 @@ __all__ = [
     "BandCountError",
     "BatchedGeoTensorError",
     "CRSError",
+    "CatalogError",
     "FillValueError",
     "GeoError",
     "GeoIndexError",

@@ -10,6 +10,7 @@ __all__ = [
     "BandCountError",
     "BatchedGeoTensorError",
     "CRSError",
+    "CatalogError",
     "FillValueError",
     "GeoError",
     "GeoIndexError",

@@ -1,0 +1,343 @@
+"""Open and query GeoParquet catalogs: a bbox prefilter on in-memory columns, exact footprints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from ._catalog_build import _utc
+from ._errors import CatalogError, GeoValueError
+from ._geoparquet import GEO_METADATA_KEY, bbox_to_4326
+from ._slice import GeoSlice
+
+__all__ = ["Catalog", "open_catalog"]
+
+TimeLike = dt.datetime | dt.date | str | np.datetime64
+Where = Mapping[str, Any] | Callable[[pa.Table], Any]
+_NULL_TIME = np.iinfo(np.int64).min
+
+
+def _open_parquet(path: str) -> pq.ParquetFile:
+    """Open ``path`` as a ParquetFile: the one place that knows about filesystems."""
+    if "://" in path:
+        raise CatalogError(
+            f"open_catalog reads local files for now; received {path!r}. Download the file "
+            "first (e.g. `aws s3 cp`) and pass its local path."
+        )
+    try:
+        return pq.ParquetFile(path, memory_map=True)
+    except (FileNotFoundError, pa.ArrowInvalid, OSError) as err:
+        raise CatalogError(
+            f"open_catalog: {path!r} is not a readable Parquet file ({err}). Build one with "
+            "geocatalog.build_catalog."
+        ) from None
+
+
+def _micros(value: TimeLike | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, np.datetime64):
+        return int(value.astype("datetime64[us]").astype(np.int64))
+    try:
+        when = _utc(value, f"query {name}")
+    except CatalogError as err:
+        raise GeoValueError(str(err)) from None
+    assert when is not None
+    return (when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+class _Store:
+    """Columns of one catalog file shared by a Catalog and every sub-catalog it yields."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.file = _open_parquet(path)
+        meta = self.file.schema_arrow.metadata or {}
+        geo = json.loads(meta.get(GEO_METADATA_KEY, b"{}"))
+        names = set(self.file.schema_arrow.names)
+        if geo.get("primary_column") != "geometry" or not {"bbox", "datetime", "id"} <= names:
+            raise CatalogError(
+                f"open_catalog: {path!r} is not a geocatalog catalog (needs `geo` metadata with "
+                f"primary column 'geometry' and columns bbox, datetime, id; found {sorted(names)})"
+            )
+        head = self.file.read(columns=["bbox", "datetime"])
+        bbox = head.column("bbox").combine_chunks()
+        self.xmin, self.ymin, self.xmax, self.ymax = (
+            bbox.field(k).to_numpy() for k in ("xmin", "ymin", "xmax", "ymax")
+        )
+        self.time = head.column("datetime").cast(pa.int64()).fill_null(_NULL_TIME).to_numpy()
+        self.n = len(self.time)
+        sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
+        self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._wkb: dict[int, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._table: pa.Table | None = None
+        self._time_order: tuple[np.ndarray, np.ndarray] | None = None
+
+    def time_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices sorted by time and the sorted times (built on first use, then cached)."""
+        if self._time_order is None:
+            order = np.argsort(self.time, kind="stable")
+            self._time_order = (order, self.time[order])
+        return self._time_order
+
+    def wkb(self, rows: np.ndarray) -> np.ndarray:
+        """WKB footprints of ``rows``, reading only the row groups that hold them."""
+        groups = np.searchsorted(self.group_start, rows, side="right") - 1
+        out = np.empty(len(rows), dtype=object)
+        for g in np.unique(groups):
+            if g not in self._wkb:
+                col = self.file.read_row_group(int(g), columns=["geometry"]).column(0)
+                self._wkb[g] = col.to_numpy(zero_copy_only=False)
+            sel = groups == g
+            out[sel] = self._wkb[g][rows[sel] - self.group_start[g]]
+        return out
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self._columns:
+            if name not in self.file.schema_arrow.names:
+                raise GeoValueError(
+                    f"catalog column {name!r} does not exist; columns are "
+                    f"{self.file.schema_arrow.names}"
+                )
+            col = self.file.read(columns=[name]).column(0)
+            self._columns[name] = col.to_numpy(zero_copy_only=False)
+        return self._columns[name]
+
+    def table(self) -> pa.Table:
+        if self._table is None:
+            self._table = self.file.read()
+        return self._table
+
+
+def _row_to_slice(row: Mapping[str, Any]) -> GeoSlice:
+    """Return the unit of work for one catalog row as a :class:`GeoSlice`.
+
+    ``bounds`` are ``(left, bottom, right, top)`` of the raster's pixel corners in its own
+    ``crs``; rows without a transform (STAC items without ``proj:*``) fall back to the
+    footprint's bbox in EPSG:4326.
+    """
+    transform, height, width = row.get("transform"), row.get("height"), row.get("width")
+    if transform and height and width and row.get("crs"):
+        a, b, c, d, e, f = transform
+        cols, rows = np.array([0, width, width, 0]), np.array([0, 0, height, height])
+        xs, ys = a * cols + b * rows + c, d * cols + e * rows + f
+        bounds = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+        crs = row["crs"]
+    else:
+        box = row["bbox"]
+        bounds, crs = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]), "EPSG:4326"
+    return GeoSlice(
+        href=row["href"],
+        bounds=bounds,
+        bounds_crs=crs,
+        datetime=row.get("datetime"),
+        item_id=row["id"],
+    )
+
+
+class Catalog:
+    """A set of rows of one GeoParquet catalog file; queries return sub-catalogs (no copies).
+
+    Open one with :func:`open_catalog`. Rows keep the file's order (Hilbert order of bbox
+    centres, then time). Columns other than bbox and datetime are read on first use.
+    """
+
+    def __init__(self, store: _Store, rows: np.ndarray | None = None) -> None:
+        self._store = store
+        self._rows = rows  # None: every row of the file
+
+    @property
+    def path(self) -> str:
+        return self._store.path
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Row numbers of this catalog in the file (int64, ascending)."""
+        return np.arange(self._store.n) if self._rows is None else self._rows
+
+    def __len__(self) -> int:
+        return self._store.n if self._rows is None else len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.path!r}, {len(self)} of {self._store.n} items)"
+
+    @property
+    def ids(self) -> list[str]:
+        """Item ids in row order."""
+        return self._store.column("id")[self.rows].tolist()
+
+    def query(
+        self,
+        bbox: Sequence[float] | None = None,
+        crs: str = "EPSG:4326",
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        where: Where | None = None,
+    ) -> Catalog:
+        """Return the items whose footprint intersects ``bbox`` and whose time is in the window.
+
+        Arguments:
+            bbox: ``(left, bottom, right, top)`` in ``crs``; ``None`` for no spatial filter.
+                Projected boxes are densified and transformed to EPSG:4326; a box that
+                crosses the antimeridian (in EPSG:4326, ``left > right``) is split.
+            crs: CRS of ``bbox``.
+            start, end: the half-open window ``start <= datetime < end`` (inclusive start,
+                exclusive end); datetimes, dates or ISO strings, naive ones are UTC. Items
+                without a datetime are excluded when either bound is given.
+            where: a dict ``{column: value}`` of equalities (all must hold), or a callable
+                ``where(table) -> boolean mask`` on the Arrow table of the matching rows.
+
+        Returns:
+            A sub-catalog, possibly empty. Touching footprints count as intersecting.
+
+        Example:
+            >>> import tempfile, os
+            >>> from geocatalog._catalog_build import build_catalog
+            >>> items = [{"type": "Feature", "id": str(i), "geometry": None,
+            ...           "bbox": [i, 0, i + 1, 1], "assets": {},
+            ...           "properties": {"datetime": f"2024-0{i + 1}-01"}} for i in range(4)]
+            >>> path = os.path.join(tempfile.mkdtemp(), "c.parquet")
+            >>> cat = open_catalog(build_catalog(items, path))
+            >>> cat.query((0.5, 0.5, 2.5, 0.6), start="2024-02-01", end="2024-03-01").ids
+            ['1']
+        """
+        store, rows = self._store, self._rows
+        t0, t1 = _micros(start, "start"), _micros(end, "end")
+        timed = t0 is not None or t1 is not None
+        lo = max(_NULL_TIME + 1, t0) if t0 is not None else _NULL_TIME + 1
+        hi = t1 if t1 is not None else np.iinfo(np.int64).max
+        if timed and rows is None:
+            order, sorted_time = store.time_order()
+            a, b = np.searchsorted(sorted_time, [lo, hi], side="left")
+            rows = np.sort(order[a:b])
+        elif timed:
+            t = store.time[rows]
+            rows = rows[(t >= lo) & (t < hi)]
+        if bbox is not None:
+            rows = self._spatial(bbox_to_4326(bbox, crs), rows)
+        elif rows is None:
+            rows = np.arange(store.n)
+        if where is not None and len(rows):
+            rows = rows[self._where(where, rows)]
+        return Catalog(store, rows)
+
+    def _spatial(self, geom: shapely.Geometry, rows: np.ndarray | None) -> np.ndarray:
+        store = self._store
+        if rows is None:
+            xmin, ymin, xmax, ymax = store.xmin, store.ymin, store.xmax, store.ymax
+        else:
+            xmin, ymin, xmax, ymax = (
+                c[rows] for c in (store.xmin, store.ymin, store.xmax, store.ymax)
+            )
+        mask = np.zeros(len(xmin), dtype=bool)
+        inside = np.zeros(len(xmin), dtype=bool)
+        for part in getattr(geom, "geoms", [geom]):
+            px0, py0, px1, py1 = part.bounds
+            hit = (xmin <= px1) & (xmax >= px0) & (ymin <= py1) & (ymax >= py0)
+            mask |= hit
+            if abs(part.area - (px1 - px0) * (py1 - py0)) <= 1e-12 * max(part.area, 1.0):
+                # the part is its own envelope: a bbox inside it means a footprint inside it
+                inside |= hit & (xmin >= px0) & (xmax <= px1) & (ymin >= py0) & (ymax <= py1)
+        cand = np.flatnonzero(mask)
+        sure = inside[cand]
+        rows_c = cand if rows is None else rows[cand]
+        check = rows_c[~sure]
+        if len(check):
+            shapely.prepare(geom)
+            keep = shapely.intersects(geom, shapely.from_wkb(store.wkb(check)))
+            return np.sort(np.concatenate([rows_c[sure], check[keep]]))
+        return rows_c
+
+    def _where(self, where: Where, rows: np.ndarray) -> np.ndarray:
+        if isinstance(where, Mapping):
+            mask = np.ones(len(rows), dtype=bool)
+            for name, value in where.items():
+                mask &= self._store.column(name)[rows] == value
+            return mask
+        if callable(where):
+            table = self._store.table().take(pa.array(rows))
+            mask = where(table)
+            mask = mask.to_numpy(zero_copy_only=False) if hasattr(mask, "to_numpy") else mask
+            return np.asarray(mask, dtype=bool)
+        raise GeoValueError(
+            f"where must be a dict of column equalities or a callable on the Arrow table; "
+            f"received {type(where).__name__}. Example: where={{'crs': 'EPSG:32630'}}."
+        )
+
+    def sample(self, n: int, seed: int = 0) -> Catalog:
+        """Return ``n`` items drawn without replacement, the same ones for the same seed.
+
+        The draw is ``numpy.random.default_rng(seed).choice(len(self), n, replace=False)``;
+        the sample keeps file order.
+        """
+        if not 0 <= n <= len(self):
+            raise GeoValueError(
+                f"sample: n must be in [0, {len(self)}] (the catalog size); received {n}. "
+                "Use min(n, len(catalog))."
+            )
+        pick = np.random.default_rng(seed).choice(len(self), size=n, replace=False)
+        return Catalog(self._store, self.rows[np.sort(pick)])
+
+    def to_arrow(self) -> pa.Table:
+        """Return the rows as an Arrow table (WKB ``geometry``, GeoParquet ``geo`` metadata)."""
+        return self._store.table().take(pa.array(self.rows, pa.int64()))
+
+    def to_geopandas(self) -> Any:
+        """Return the rows as a ``geopandas.GeoDataFrame`` in EPSG:4326 (needs geopandas)."""
+        try:
+            import geopandas
+        except ImportError:
+            raise ImportError(
+                "Catalog.to_geopandas needs geopandas, which is not installed. Install it "
+                "(`uv add geopandas` / `pip install geopandas`) or use Catalog.to_arrow()."
+            ) from None
+        table = self.to_arrow()
+        frame = table.drop_columns(["geometry"]).to_pandas()
+        geometry = geopandas.GeoSeries.from_wkb(table.column("geometry").to_pylist())
+        return geopandas.GeoDataFrame(frame, geometry=geometry.values, crs="EPSG:4326")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Rows as dicts; ``geometry`` decoded to a shapely geometry."""
+        for row in self.to_arrow().to_pylist():
+            row["geometry"] = shapely.from_wkb(row["geometry"])
+            yield row
+
+    def iter_slices(self) -> Iterator[GeoSlice]:
+        """Yield one unit of work per row: ``{"id", "href", "bounds", "crs", "datetime"}``."""
+        for row in self.to_arrow().drop_columns(["geometry"]).to_pylist():
+            yield _row_to_slice(row)
+
+    def iter_slices_for_date(self, date: dt.date | str) -> Iterator[GeoSlice]:
+        """Yield the slices of items acquired on the UTC calendar day ``date``."""
+        day = _utc(date, "iter_slices_for_date")
+        assert day is not None
+        day = day.replace(hour=0, minute=0, second=0, microsecond=0)
+        return self.query(start=day, end=day + dt.timedelta(days=1)).iter_slices()
+
+
+def open_catalog(path: str | os.PathLike) -> Catalog:
+    """Open a GeoParquet catalog written by :func:`build_catalog`.
+
+    Only the metadata and the ``bbox`` and ``datetime`` columns are read now (a few
+    milliseconds for 100k items); footprints are read per row group when a query needs
+    them, other columns on first access.
+
+    Example:
+        >>> import tempfile, os
+        >>> from geocatalog._catalog_build import build_catalog
+        >>> item = {"type": "Feature", "id": "a", "geometry": None, "bbox": [0, 0, 1, 1],
+        ...         "properties": {"datetime": "2024-05-01T10:00:00Z"}, "assets": {}}
+        >>> cat = open_catalog(build_catalog([item], os.path.join(tempfile.mkdtemp(), "c.parquet")))
+        >>> len(cat), cat.ids
+        (1, ['a'])
+    """
+    return Catalog(_Store(os.fspath(path)))
