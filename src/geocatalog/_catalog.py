@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +17,9 @@ from ._catalog_build import _utc
 from ._errors import CatalogError, GeoValueError
 from ._geoparquet import GEO_METADATA_KEY, bbox_to_4326
 from ._slice import GeoSlice
+
+if TYPE_CHECKING:
+    from ._geotensor import GeoTensor
 
 __all__ = ["Catalog", "open_catalog"]
 
@@ -322,6 +325,30 @@ class Catalog:
         assert day is not None
         day = day.replace(hour=0, minute=0, second=0, microsecond=0)
         return self.query(start=day, end=day + dt.timedelta(days=1)).iter_slices()
+
+    def read_tile(
+        self,
+        bbox: Sequence[float],
+        target_size: tuple[int, int] = (256, 256),
+        crs: str = "EPSG:3857",
+        **kwargs: Any,
+    ) -> GeoTensor:
+        """Newest-first mosaic of the items on the grid ``bbox`` x ``target_size`` (Case 7).
+
+        See :func:`geocatalog._tiles.read_tile` for the rules (gap filling, dtype, empty
+        tiles that render transparent).
+        """
+        from ._tiles import read_tile  # _tiles imports this module
+
+        return read_tile(self, bbox, target_size, crs, **kwargs)
+
+    def iter_random_slices(
+        self, chip_size: tuple[int, int] = (256, 256), n: int = 10_000, seed: int = 0
+    ) -> Iterator[GeoSlice]:
+        """Random native-grid chips fully inside the rasters, reproducible by seed (Case 3)."""
+        from ._tiles import iter_random_slices
+
+        return iter_random_slices(self, chip_size, n, seed)
 
 
 def open_catalog(path: str | os.PathLike) -> Catalog:
