@@ -24,14 +24,20 @@ Example:
 from geocatalog import GeoTensor as GeoTensor
 from pipekit import Sequential as Sequential, Tap as Tap
 
-from . import cloud as cloud, indices as indices, radiometry as radiometry
+from . import (
+    catalog_ops as catalog_ops,
+    cloud as cloud,
+    indices as indices,
+    radiometry as radiometry,
+)
 
 __all__ = [
     # carriers and re-exports
     "GeoTensor",
     "Sequential",
     "Tap",
-    # operator groups
+    # operator groups and drivers
+    "catalog_ops",
     "cloud",
     "indices",
     "radiometry",

@@ -1,7 +1,10 @@
-"""The ``pipekit.io`` plug-in: lets ``pipekit run`` read GeoTIFFs and write COG + PNG.
+"""geocatalog x pipekit: ``CatalogPipeline`` and the ``pipekit.io`` plug-in of the CLI.
 
-Declared in ``pyproject.toml`` under ``[project.entry-points."pipekit.io"]``; pipekit finds
-it through the entry point and never imports geocatalog itself.
+- :class:`CatalogPipeline` runs a pipekit operator over every slice of a catalog (seed
+  Case 2), idempotent and resumable; re-exported as ``geotoolz.catalog_ops``.
+- ``CLI_IO`` lets ``pipekit run`` read GeoTIFFs and write COG + PNG. It is declared in
+  ``pyproject.toml`` under ``[project.entry-points."pipekit.io"]``; pipekit finds it
+  through the entry point and never imports geocatalog itself.
 """
 
 from __future__ import annotations
@@ -17,8 +20,23 @@ import numpy as np
 from .._geotensor import GeoTensor
 from .._io import read_raster, save_cog
 from ..testing import synthetic_scene
+from ._catalog_pipeline import (
+    CatalogPipeline as CatalogPipeline,
+    CatalogPipelineError as CatalogPipelineError,
+    RunReport as RunReport,
+    SliceRecord as SliceRecord,
+    read_manifest as read_manifest,
+)
 
-__all__ = ["CLI_IO", "GeoTensorIO"]
+__all__ = [
+    "CLI_IO",
+    "CatalogPipeline",
+    "CatalogPipelineError",
+    "GeoTensorIO",
+    "RunReport",
+    "SliceRecord",
+    "read_manifest",
+]
 
 
 def _as_geotensor(result: Any) -> GeoTensor:

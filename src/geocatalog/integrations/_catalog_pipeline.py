@@ -1,0 +1,380 @@
+"""CatalogPipeline: run one operator over every slice of a catalog, one COG per slice.
+
+Idempotent and resumable: each output is named by its slice's content hash and written
+atomically (:func:`geocatalog.save_cog`), so an output that exists is complete and a rerun
+skips it; a run killed at any point (SIGKILL included) is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+
+import pipekit as pk
+from pipekit.parallel import AbstractMap, Failure, ParallelError, ThreadMap
+
+from .._catalog import Catalog
+from .._errors import GeoError
+from .._geotensor import GeoTensor
+from .._io import save_cog
+from .._load import load_raster
+from .._slice import GeoSlice
+
+try:  # POSIX: one run per out_dir at a time (the lock dies with the process, even on SIGKILL)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["CatalogPipeline", "CatalogPipelineError", "RunReport", "SliceRecord"]
+
+logger = logging.getLogger("geocatalog.catalog_pipeline")
+
+Status = Literal["ok", "skipped", "failed", "pending"]
+Loader = Callable[[GeoSlice], GeoTensor]
+
+# save_cog's temporary names for our outputs: ".<64 hex>.tif.<32 hex>.tmp" (plus any GDAL
+# side file starting with it); and the manifest's own temporary names.
+_OUTPUT_TMP = re.compile(r"^\.[0-9a-f]{64}\.tif\.[0-9a-f]{32}\.tmp")
+_LOCK_NAME = ".catalog_pipeline.lock"
+
+
+class CatalogPipelineError(GeoError, RuntimeError):
+    """A CatalogPipeline run cannot start: out_dir is in use, or belongs to another op."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceRecord:
+    """One manifest line: what happened to one slice in a run.
+
+    Attributes:
+        slice_hash: :attr:`GeoSlice.hash` (names the output).
+        item_id: the catalog item id.
+        output: the output path ``{out_dir}/{slice_hash}.tif``.
+        status: ``"ok"`` (written in this run), ``"skipped"`` (already complete),
+            ``"failed"`` or ``"pending"`` (not run yet; only in a manifest of an unfinished
+            run, or after ``on_error="raise"`` stopped the run).
+        error: ``{"type": ..., "message": ...}`` for a failed slice, else None.
+        seconds: wall time of load + op + write in the worker; None when not measured
+            (failed, pending).
+        config_hash: ``pipekit.config_hash(op)`` of the pipeline that produced the output.
+    """
+
+    slice_hash: str
+    item_id: str | None
+    output: str
+    status: Status
+    error: dict[str, str] | None
+    seconds: float | None
+    config_hash: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RunReport:
+    """What :meth:`CatalogPipeline.run` did: one record per slice, in catalog order."""
+
+    records: tuple[SliceRecord, ...]
+    manifest: str
+    config_hash: str
+
+    def by_status(self, status: Status) -> list[SliceRecord]:
+        """The records with this status."""
+        return [r for r in self.records if r.status == status]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of slices per status, e.g. ``{"ok": 37, "skipped": 0, "failed": 3}``."""
+        out = {"ok": 0, "skipped": 0, "failed": 0}
+        for r in self.records:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+
+def _op_hash(op: Callable[[Any], Any]) -> str:
+    """``pk.config_hash(op)``; for a plain callable (or an op that refuses YAML), its name."""
+    if isinstance(op, pk.Operator):
+        with contextlib.suppress(pk.ConfigError):
+            return pk.config_hash(op)
+    name = getattr(op, "__qualname__", type(op).__qualname__)
+    return f"callable:{getattr(op, '__module__', None) or type(op).__module__}.{name}"
+
+
+def process_slice(op: Callable[[Any], Any], out_dir: str, loader: Loader, sl: GeoSlice) -> dict:
+    """The per-slice work (module level, so it pickles): load, run ``op``, write the COG.
+
+    Exceptions propagate, so the executor's ``on_error`` policy decides what they become.
+    """
+    start = time.perf_counter()
+    path = os.path.join(out_dir, f"{sl.hash}.tif")
+    if os.path.exists(path):  # done meanwhile (a retried task, a concurrent rerun)
+        return {"status": "skipped", "seconds": 0.0}
+    result = op(loader(sl))
+    if not isinstance(result, GeoTensor):
+        raise TypeError(
+            f"CatalogPipeline writes one GeoTensor per slice, but the op returned a "
+            f"{type(result).__name__}. End the pipeline with an operator that returns a "
+            "GeoTensor (e.g. geotoolz.indices.NDVI)."
+        )
+    save_cog(result, path)
+    return {"status": "ok", "seconds": time.perf_counter() - start}
+
+
+def _fsync_dir(directory: str) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_manifest(path: str, records: Sequence[SliceRecord]) -> None:
+    """Write JSON lines atomically: temp file, fsync, ``os.replace``, fsync the directory."""
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def read_manifest(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The records of a manifest written by :class:`CatalogPipeline` (empty if absent)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+@contextlib.contextmanager
+def _lock(out_dir: str) -> Iterator[None]:
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    with open(os.path.join(out_dir, _LOCK_NAME), "a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CatalogPipelineError(
+                f"CatalogPipeline: another run holds {out_dir!r} (lock {_LOCK_NAME}). Runs on "
+                "one out_dir must not overlap: wait for it, or use another out_dir."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class CatalogPipeline:
+    """Run ``op`` on every slice of ``catalog``; write ``{out_dir}/{slice.hash}.tif`` each.
+
+    Arguments:
+        catalog: a :class:`geocatalog.Catalog`; its :meth:`~Catalog.iter_slices` are the work.
+        op: a callable ``GeoTensor -> GeoTensor`` (a pipekit Operator, usually from YAML);
+            sent to workers, so it must pickle for process and dask executors.
+        parallel: a ``pipekit.parallel`` executor (``ProcessMap``, ``ThreadMap``,
+            ``DaskMap``, ...). None runs sequentially in this process with
+            ``ThreadMap(n_workers=1, on_error="log_and_continue")``.
+        loader: ``loader(slice) -> GeoTensor`` (default :func:`geocatalog.load_raster`); a
+            module-level function so it pickles.
+        out_dir: output folder (created if missing).
+        progress: log progress on the ``"geocatalog.catalog_pipeline"`` logger at INFO.
+        manifest: manifest file name inside ``out_dir`` (JSON lines, one per slice).
+        batch_size: slices per ``parallel.map`` call; after each batch the manifest is
+            rewritten and progress logged. Default: a tenth of the pending slices.
+
+    Example:
+        >>> import os, tempfile
+        >>> import geocatalog as gc, pipekit as pk
+        >>> d = tempfile.mkdtemp()
+        >>> scene = gc.save_cog(gc.testing.synthetic_scene(16, 16), os.path.join(d, "a.tif"))
+        >>> cat = gc.open_catalog(gc.build_catalog([scene], os.path.join(d, "c.parquet")))
+        >>> run = CatalogPipeline(cat, pk.Identity(), out_dir=os.path.join(d, "out")).run
+        >>> run().counts, run().counts
+        ({'ok': 1, 'skipped': 0, 'failed': 0}, {'ok': 0, 'skipped': 1, 'failed': 0})
+
+    Note:
+        A run is idempotent and resumable: outputs are written atomically, so one that
+        exists is complete and is skipped; after a kill (even SIGKILL) a rerun writes the
+        missing ones, with the same bytes an uninterrupted run writes (COG writing is
+        deterministic), and first removes the temporary files of ours the kill left behind.
+        The manifest is rewritten atomically at the start (all ``"pending"``), after each
+        batch and at the end, so after a finished run every slice has a final status.
+        Outputs are named by the slice hash only, so ``out_dir`` belongs to one op: a run
+        whose ``pk.config_hash(op)`` differs from the manifest's raises
+        :class:`CatalogPipelineError` rather than skipping stale outputs.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        op: Callable[[Any], Any],
+        parallel: AbstractMap | None = None,
+        loader: Loader = load_raster,
+        out_dir: str | os.PathLike = "catalog_pipeline_out",
+        *,
+        progress: bool = False,
+        manifest: str = "manifest.jsonl",
+        batch_size: int | None = None,
+    ) -> None:
+        if not callable(getattr(catalog, "iter_slices", None)):
+            raise TypeError(
+                "CatalogPipeline(catalog) expects a geocatalog.Catalog (anything with "
+                f"iter_slices()), got {type(catalog).__name__}. Open one with gc.open_catalog."
+            )
+        if not callable(op):
+            raise TypeError(f"CatalogPipeline(op) expects a callable operator, got {op!r}")
+        if parallel is not None and not callable(getattr(parallel, "map", None)):
+            raise TypeError(
+                "CatalogPipeline(parallel) expects a pipekit.parallel executor such as "
+                f"pk.parallel.ProcessMap(n_workers=4), or None; got {type(parallel).__name__}"
+            )
+        if not callable(loader):
+            raise TypeError(f"CatalogPipeline(loader) expects a callable, got {loader!r}")
+        if not isinstance(manifest, str) or os.path.basename(manifest) != manifest:
+            raise ValueError(
+                f"CatalogPipeline(manifest) is a file name inside out_dir, got {manifest!r}"
+            )
+        if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
+            raise ValueError(f"CatalogPipeline(batch_size) must be >= 1, got {batch_size!r}")
+        self.catalog = catalog
+        self.op = op
+        self.parallel = parallel or ThreadMap(n_workers=1, on_error="log_and_continue")
+        self.loader = loader
+        self.out_dir = os.path.abspath(os.fspath(out_dir))
+        self.progress = progress
+        self.manifest = os.path.join(self.out_dir, manifest)
+        self.batch_size = batch_size
+        self.config_hash = _op_hash(op)
+
+    def __repr__(self) -> str:
+        return f"CatalogPipeline(op={self.config_hash}, out_dir={self.out_dir!r})"
+
+    def output_path(self, sl: GeoSlice) -> str:
+        """Where the output of slice ``sl`` goes: ``{out_dir}/{sl.hash}.tif``."""
+        return os.path.join(self.out_dir, f"{sl.hash}.tif")
+
+    def _record(self, sl: GeoSlice, status: Status, **kw: Any) -> SliceRecord:
+        fields: dict[str, Any] = {"error": None, "seconds": None, **kw}
+        return SliceRecord(
+            sl.hash, sl.item_id, self.output_path(sl), status, config_hash=self.config_hash,
+            **fields,
+        )  # fmt: skip
+
+    def _check_manifest(self) -> None:
+        other = {r.get("config_hash") for r in read_manifest(self.manifest)} - {self.config_hash}
+        if other:
+            raise CatalogPipelineError(
+                f"CatalogPipeline: {self.out_dir!r} holds outputs of another op (manifest "
+                f"config_hash {sorted(map(str, other))[0]}, this op {self.config_hash}). "
+                "Outputs are named by slice only, so they would be skipped as if current. "
+                "Use a fresh out_dir, or delete the old outputs and manifest."
+            )
+
+    def _clean_stale_temps(self) -> int:
+        manifest_tmp = re.compile(
+            rf"^\.{re.escape(os.path.basename(self.manifest))}\.[0-9a-f]{{32}}\.tmp$"
+        )
+        removed = 0
+        for entry in os.scandir(self.out_dir):
+            if entry.is_file() and (
+                _OUTPUT_TMP.match(entry.name) or manifest_tmp.match(entry.name)
+            ):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(entry.path)
+                    removed += 1
+        return removed
+
+    def run(self) -> RunReport:
+        """Process every slice not yet done; return the :class:`RunReport`.
+
+        Raises:
+            CatalogPipelineError: another run holds ``out_dir``, or its manifest comes from
+                another op.
+            pipekit.parallel.ParallelError: a slice failed under ``on_error="raise"`` (the
+                manifest is written first, with the slices finished so far).
+        """
+        os.makedirs(self.out_dir, exist_ok=True)
+        with _lock(self.out_dir):
+            return self._run()
+
+    def _run(self) -> RunReport:
+        t0 = time.perf_counter()
+        self._check_manifest()
+        removed = self._clean_stale_temps()
+        slices = list(self.catalog.iter_slices())
+        hashes = [sl.hash for sl in slices]
+        if len(set(hashes)) != len(hashes):
+            dup = sorted({h for h in hashes if hashes.count(h) > 1})[:3]
+            raise CatalogPipelineError(
+                f"CatalogPipeline: {len(hashes) - len(set(hashes))} slices share a content "
+                f"hash (e.g. {dup}) and would write one output; give the items distinct ids."
+            )
+        records: list[SliceRecord] = []
+        pending: list[int] = []
+        for i, sl in enumerate(slices):
+            if os.path.exists(self.output_path(sl)):
+                records.append(self._record(sl, "skipped", seconds=0.0))
+            else:
+                records.append(self._record(sl, "pending"))
+                pending.append(i)
+        write_manifest(self.manifest, records)
+        if self.progress:
+            logger.info(
+                "CatalogPipeline: %d slices, %d done already, %d to run (%d stale temp files "
+                "removed)", len(slices), len(slices) - len(pending), len(pending), removed,
+            )  # fmt: skip
+        work = functools.partial(process_slice, self.op, self.out_dir, self.loader)
+        size = self.batch_size or max(1, -(-len(pending) // 10))
+        for start in range(0, len(pending), size):
+            batch = pending[start : start + size]
+            try:
+                results = self.parallel.map(work, [slices[i] for i in batch])
+            except ParallelError as exc:
+                self._settle_after_raise(slices, records, batch, exc)
+                raise
+            for i, res in zip(batch, results, strict=True):
+                if isinstance(res, Failure):
+                    error = {"type": res.exc_type, "message": res.message}
+                    records[i] = self._record(slices[i], "failed", error=error)
+                else:
+                    records[i] = self._record(slices[i], res["status"], seconds=res["seconds"])
+            write_manifest(self.manifest, records)
+            if self.progress:
+                done = start + len(batch)
+                n_failed = sum(r.status == "failed" for r in records)
+                logger.info(
+                    "CatalogPipeline: %d/%d slices run (%d failed) in %.1f s",
+                    done, len(pending), n_failed, time.perf_counter() - t0,
+                )  # fmt: skip
+        return RunReport(tuple(records), self.manifest, self.config_hash)
+
+    def _settle_after_raise(
+        self, slices: list[GeoSlice], records: list[SliceRecord], batch: list[int], exc: Any
+    ) -> None:
+        """on_error="raise" stopped a batch: record what is on disk, then the failure."""
+        for i in batch:
+            if os.path.exists(self.output_path(slices[i])):
+                records[i] = self._record(slices[i], "ok")
+        failure = exc.failure
+        i = batch[failure.index]
+        error = {"type": failure.exc_type, "message": failure.message}
+        records[i] = self._record(slices[i], "failed", error=error)
+        write_manifest(self.manifest, records)
