@@ -84,6 +84,20 @@ class _Store:
         self._columns: dict[str, np.ndarray] = {}
         self._table: pa.Table | None = None
         self._time_order: tuple[np.ndarray, np.ndarray] | None = None
+        self._bbox_by_time: tuple[np.ndarray, ...] | None = None
+
+    def bbox_by_time(self) -> tuple[np.ndarray, ...]:
+        """The bbox columns in time order (built on first use, then cached).
+
+        A time window is then a contiguous slice of each column: no gather and no sort of
+        the ~40k rows a 30-day window holds at 1M items, which dominated query time.
+        """
+        if self._bbox_by_time is None:
+            order, _ = self.time_order()
+            self._bbox_by_time = tuple(
+                c[order] for c in (self.xmin, self.ymin, self.xmax, self.ymax)
+            )
+        return self._bbox_by_time
 
     def time_order(self) -> tuple[np.ndarray, np.ndarray]:
         """Row indices sorted by time and the sorted times (built on first use, then cached)."""
@@ -221,7 +235,12 @@ class Catalog:
         if timed and rows is None:
             order, sorted_time = store.time_order()
             a, b = np.searchsorted(sorted_time, [lo, hi], side="left")
-            rows = np.sort(order[a:b])
+            if bbox is not None:
+                columns = tuple(c[a:b] for c in store.bbox_by_time())
+                rows = np.sort(self._spatial(bbox_to_4326(bbox, crs), order[a:b], columns))
+                bbox = None  # done
+            else:
+                rows = np.sort(order[a:b])
         elif timed:
             t = store.time[rows]
             rows = rows[(t >= lo) & (t < hi)]
@@ -233,9 +252,16 @@ class Catalog:
             rows = rows[self._where(where, rows)]
         return Catalog(store, rows)
 
-    def _spatial(self, geom: shapely.Geometry, rows: np.ndarray | None) -> np.ndarray:
+    def _spatial(
+        self,
+        geom: shapely.Geometry,
+        rows: np.ndarray | None,
+        columns: tuple[np.ndarray, ...] | None = None,
+    ) -> np.ndarray:
         store = self._store
-        if rows is None:
+        if columns is not None:
+            xmin, ymin, xmax, ymax = columns  # already aligned with ``rows``
+        elif rows is None:
             xmin, ymin, xmax, ymax = store.xmin, store.ymin, store.xmax, store.ymax
         else:
             xmin, ymin, xmax, ymax = (
