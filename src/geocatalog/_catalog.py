@@ -17,6 +17,7 @@ from ._catalog_build import _utc
 from ._errors import CatalogError, GeoValueError
 from ._geoparquet import GEO_METADATA_KEY, bbox_to_4326
 from ._slice import GeoSlice
+from ._storage import filesystem, is_remote
 
 if TYPE_CHECKING:
     from ._geotensor import GeoTensor
@@ -29,15 +30,23 @@ _NULL_TIME = np.iinfo(np.int64).min
 
 
 def _open_parquet(path: str) -> pq.ParquetFile:
-    """Open ``path`` as a ParquetFile: the one place that knows about filesystems."""
-    if "://" in path:
-        raise CatalogError(
-            f"open_catalog reads local files for now; received {path!r}. Download the file "
-            "first (e.g. `aws s3 cp`) and pass its local path."
-        )
+    """Open ``path`` as a ParquetFile: the one place that knows about filesystems.
+
+    Local files are memory-mapped; ``s3://`` (and other pyarrow) URIs are opened through
+    :func:`geocatalog._storage.filesystem`, reading only the footer and the column chunks asked
+    for (HTTP range requests).
+    """
     try:
-        return pq.ParquetFile(path, memory_map=True)
-    except (FileNotFoundError, pa.ArrowInvalid, OSError) as err:
+        if not is_remote(path):
+            return pq.ParquetFile(path, memory_map=True)
+        fs, inner = filesystem(path)
+        return pq.ParquetFile(fs.open_input_file(inner))
+    except FileNotFoundError:
+        raise CatalogError(
+            f"open_catalog: {path!r} is not a readable Parquet file (no such file or object). "
+            "Check the path, or build one with geocatalog.build_catalog."
+        ) from None
+    except (pa.ArrowInvalid, OSError, GeoValueError) as err:
         raise CatalogError(
             f"open_catalog: {path!r} is not a readable Parquet file ({err}). Build one with "
             "geocatalog.build_catalog."

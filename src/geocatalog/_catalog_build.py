@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from ._geoparquet import (
     hilbert_index,
     split_antimeridian,
 )
+from ._storage import gdal_env, gdal_path, is_remote, upload
 
 __all__ = ["append_items", "build_catalog", "catalog_table", "write_catalog"]
 
@@ -59,7 +61,7 @@ def _raster_record(path: str, datetime_fn: DatetimeFn | None) -> dict[str, Any]:
     import rasterio  # local: reading STAC items or opening a catalog needs no GDAL
 
     try:
-        with rasterio.open(path) as src:
+        with gdal_env(), rasterio.open(gdal_path(path)) as src:
             if src.crs is None:
                 raise CatalogError(
                     f"build_catalog: raster {path!r} has no CRS, so it has no footprint. "
@@ -73,7 +75,7 @@ def _raster_record(path: str, datetime_fn: DatetimeFn | None) -> dict[str, Any]:
     when = datetime_fn(path) if datetime_fn is not None else tags.get("TIFFTAG_DATETIME")
     return {
         "id": os.path.splitext(os.path.basename(path))[0],
-        "href": os.path.abspath(path),
+        "href": path if is_remote(path) else os.path.abspath(path),
         "datetime": _utc(when, path),
         "crs": crs,
         "transform": [float(v) for v in transform],
@@ -228,6 +230,15 @@ def write_catalog(table: pa.Table, out_path: str | os.PathLike, *, row_group_siz
         {**(table.schema.metadata or {}), GEO_METADATA_KEY: encode_geo_metadata(meta)}
     )
     path = os.fspath(out_path)
+    if is_remote(path):  # write locally, then one upload: S3 shows the object whole or not at all
+        with tempfile.TemporaryDirectory(prefix="geocatalog-catalog-") as tmp_dir:
+            local = os.path.join(tmp_dir, "catalog.parquet")
+            pq.write_table(
+                table, local, row_group_size=row_group_size, compression="zstd",
+                write_statistics=True,
+            )  # fmt: skip
+            upload(local, path)
+        return path
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
     try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import os
+import tempfile
 import uuid
 from typing import Any, TypeVar
 
@@ -24,16 +24,13 @@ from ._errors import (
 from ._geotensor import GeoTensor
 from ._lattice import split_transform
 from ._leaves import host_offset
+from ._storage import is_remote, open_raster, upload
 from ._types import COMPRESSIONS, OVERVIEW_RESAMPLINGS, Compression, OverviewResampling
 
 __all__ = ["read_raster", "save_cog"]
 
 PathT = TypeVar("PathT", str, os.PathLike)
 WindowLike = Window | tuple[tuple[int, int], tuple[int, int]]
-
-
-def _is_local(path: str) -> bool:
-    return not path.startswith("/vsi") and "://" not in path
 
 
 def _as_window(window: WindowLike | None, height: int, width: int) -> tuple[int, int, int, int]:
@@ -83,7 +80,8 @@ def read_raster(
     """Read a raster (or an integer window of it) into a GeoTensor with rasterio.
 
     Arguments:
-        path: a local file, or any path GDAL opens (``/vsicurl/...``, ``s3://...``).
+        path: a local file, a URL (``s3://``, ``https://``, ``gs://``, see :func:`gdal_path`;
+            ``AWS_*`` settings as in :func:`geocatalog._storage.gdal_env`) or a GDAL ``/vsi`` path.
         window: ``rasterio.windows.Window`` or ``((row_start, row_stop), (col_start, col_stop))``,
             integer and inside the raster; None reads everything.
         indexes: 1-based band index (returns ``(H, W)``) or list of them (``(band, H, W)``);
@@ -101,9 +99,7 @@ def read_raster(
         with inexact products (degrees) the two may differ in the last bit.
     """
     src_path = os.fspath(path)
-    if _is_local(src_path) and not os.path.exists(src_path):
-        raise FileNotFoundError(errno.ENOENT, "read_raster: no raster file at this path", src_path)
-    with rasterio.open(src_path) as src:
+    with open_raster(src_path, "read_raster") as src:
         row, col, h, w = _as_window(window, src.height, src.width)
         data = src.read(indexes=indexes, window=Window(col, row, w, h))
         if src.crs is None:
@@ -149,7 +145,7 @@ def save_cog(
 
     Arguments:
         gt: one scene, values ``(H, W)`` or ``(band, H, W)``, concrete (not inside jit).
-        path: destination file; its directory must exist.
+        path: destination file (its directory must exist) or ``s3://bucket/key`` URI.
         compress: codec, one of ``COMPRESSIONS``.
         blocksize: internal tile size in pixels (multiple of 16).
         overviews: build overviews (GDAL ``OVERVIEWS=AUTO``) or not (``NONE``).
@@ -162,6 +158,11 @@ def save_cog(
         The file is written to a temporary name in the same directory and moved into place
         with ``os.replace``, so readers never see a partial file; on any failure the
         temporary file is removed and an existing file at ``path`` is left untouched.
+        An ``s3://`` destination is written to a local temporary file, then uploaded in one
+        pyarrow call: S3 shows an object only once its PUT (or multipart upload) completes,
+        so readers see the old object or the new one whole. The endpoint and credentials come
+        from the ``AWS_*`` environment variables (``AWS_ENDPOINT_URL`` for S3-compatible
+        servers).
         Transform, nodata (NaN included) and values round-trip exactly through
         :func:`read_raster` (``bool`` is stored as uint8, ``float16`` as float32). A CRS with
         an authority code (``"EPSG:32630"``) comes back as the same string; a custom CRS
@@ -213,6 +214,13 @@ def save_cog(
         "bigtiff": "IF_SAFER",
     }
     dst_path = os.fspath(path)
+    if is_remote(dst_path):
+        with tempfile.TemporaryDirectory(prefix="geocatalog-cog-") as tmp_dir:
+            local = os.path.join(tmp_dir, "out.tif")
+            with rasterio.open(local, "w", **profile) as dst:
+                dst.write(data)
+            upload(local, dst_path)
+        return path
     directory, name = os.path.split(os.path.abspath(dst_path))
     tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
     try:

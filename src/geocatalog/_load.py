@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import errno
 import math
 import os
 import tempfile
-import urllib.parse
 from typing import Any, Literal, TypeAlias, get_args
 
 import numpy as np
@@ -24,6 +22,7 @@ from ._io import save_cog
 from ._lattice import canonical_crs, split_transform
 from ._leaves import host_offset
 from ._slice import GeoSlice
+from ._storage import gdal_path, open_raster
 
 __all__ = [
     "RESAMPLINGS",
@@ -44,32 +43,6 @@ RESAMPLINGS: tuple[str, ...] = get_args(Resampling)
 #: Kernel radius in source pixels at scale 1 (GDAL widens it by the downsampling factor).
 _RADIUS = {"nearest": 0, "bilinear": 1, "cubic": 2, "cubic_spline": 2, "lanczos": 3}
 _DENSIFY = 21
-_VSI = {"http": "/vsicurl/", "https": "/vsicurl/", "s3": "/vsis3/", "gs": "/vsigs/"}
-
-
-def gdal_path(href: str) -> str:
-    """Map a path or URL onto the name GDAL opens: ``https://`` -> ``/vsicurl/https://``, ...
-
-    Example:
-        >>> gdal_path("s3://bucket/a.tif"), gdal_path("file:///data/a%20b.tif")
-        ('/vsis3/bucket/a.tif', '/data/a b.tif')
-        >>> gdal_path("https://host/a.tif")
-        '/vsicurl/https://host/a.tif'
-    """
-    href = os.fspath(href)
-    scheme = urllib.parse.urlsplit(href).scheme.lower() if "://" in href else ""
-    if not scheme:
-        return href
-    if scheme == "file":
-        return urllib.parse.unquote(urllib.parse.urlsplit(href).path)
-    if scheme in ("http", "https"):
-        return _VSI[scheme] + href
-    if scheme in _VSI:
-        return _VSI[scheme] + href.split("://", 1)[1]
-    raise GeoValueError(
-        f"read_from_url: unsupported URL scheme {scheme!r} in {href!r}; supported are local "
-        f"paths, file://, {', '.join(s + '://' for s in _VSI)} and GDAL /vsi... paths."
-    )
 
 
 def _merge(slice_or_path: Any, overrides: dict[str, Any]) -> GeoSlice:
@@ -238,10 +211,7 @@ def load_raster(
         dict(bounds=bounds, crs=crs, resolution=resolution, window=window, bands=bands,
              shape=shape, bounds_crs=bounds_crs),
     )  # fmt: skip
-    path = gdal_path(sl.href)
-    if not path.startswith("/vsi") and not os.path.exists(path):
-        raise FileNotFoundError(errno.ENOENT, "load_raster: no raster file at this path", path)
-    with rasterio.open(path) as src:
+    with open_raster(sl.href, "load_raster") as src:
         if src.crs is None:
             raise MissingCRSError(
                 f"load_raster needs a georeferenced raster, but {sl.href!r} has no CRS. Assign "

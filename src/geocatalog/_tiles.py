@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyproj
-import rasterio
 from affine import Affine
 
 from ._errors import BandCountError, GeoValueError
 from ._geotensor import GeoTensor
 from ._lattice import canonical_crs
-from ._load import RESAMPLINGS, Resampling, gdal_path, load_raster
+from ._load import RESAMPLINGS, Resampling, load_raster
 from ._render import invalid_mask
 from ._slice import GeoSlice
+from ._storage import open_raster
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -64,7 +64,7 @@ def _slice(row: dict[str, Any], **fields: Any) -> GeoSlice:
 
 def _coverage(row: dict[str, Any], transform: Affine, crs: str, shape: tuple[int, int]) -> Any:
     """Target pixels whose centre falls inside the item's raster (for rasters without nodata)."""
-    with rasterio.open(gdal_path(row["href"])) as src:
+    with open_raster(row["href"], "read_tile") as src:
         src_transform, src_crs, height, width = src.transform, src.crs, src.height, src.width
     rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]] + 0.5
     xs = transform.c + cols * transform.a + rows * transform.b
@@ -86,7 +86,7 @@ def _empty_template(catalog: Catalog, n_bands: int | None) -> tuple[int, np.dtyp
     rows = _rows(catalog)
     if not rows or not rows[0].get("href"):
         return n_bands or 1, np.dtype(np.float32), np.nan
-    with rasterio.open(gdal_path(rows[0]["href"])) as src:
+    with open_raster(rows[0]["href"], "read_tile") as src:
         dtype, nodata, count = np.dtype(src.dtypes[0]), src.nodata, src.count
     if nodata is None:
         return n_bands or count, _floating(dtype), np.nan
@@ -258,7 +258,7 @@ def iter_random_slices(
         if row.get("height") and row.get("width"):
             sizes.append((int(row["height"]), int(row["width"])))
         else:
-            with rasterio.open(gdal_path(row["href"])) as src:
+            with open_raster(row["href"], "read_tile") as src:
                 sizes.append((src.height, src.width))
     shape = np.array(sizes, dtype=np.int64).reshape(-1, 2)
     span_r, span_c = shape[:, 0] - ch + 1, shape[:, 1] - cw + 1

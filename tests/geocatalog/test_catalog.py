@@ -284,8 +284,6 @@ def test_errors_teach(scenes, catalog_path, tmp_path):
         build_catalog([scenes[0]["path"]] * 2, tmp_path / "dup.parquet")
     with pytest.raises(CatalogError, match="not a readable Parquet file"):
         open_catalog(tmp_path / "missing.parquet")
-    with pytest.raises(CatalogError, match="local files for now"):
-        open_catalog("s3://bucket/c.parquet")
     with pytest.raises(GeoValueError, match="ISO 8601"):
         cat.query(start="yesterday")
 

@@ -1,0 +1,223 @@
+"""Object storage: map URIs onto GDAL paths and pyarrow filesystems, configured from ``AWS_*``.
+
+One place knows about ``s3://``: :func:`gdal_path` names the file GDAL opens, :func:`gdal_env`
+translates the standard AWS environment variables into GDAL config options around an open,
+and :func:`filesystem` gives the pyarrow filesystem (with the same endpoint) for Parquet
+reads and uploads.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from ._errors import GeoValueError
+
+if TYPE_CHECKING:  # rasterio is imported on use: reading a catalog needs no GDAL
+    from rasterio.io import DatasetReader
+
+__all__ = [
+    "exists",
+    "filesystem",
+    "gdal_env",
+    "gdal_path",
+    "is_remote",
+    "missing",
+    "open_raster",
+    "upload",
+]
+
+_VSI = {"http": "/vsicurl/", "https": "/vsicurl/", "s3": "/vsis3/", "gs": "/vsigs/"}
+#: ``s3://`` prefixes (as GDAL ``/vsis3/`` paths) this process has overwritten: GDAL must not
+#: serve them from its per-process cache of remote file sizes and blocks.
+_WRITTEN: set[str] = set()
+
+
+def _scheme(href: str) -> str:
+    return urllib.parse.urlsplit(href).scheme.lower() if "://" in href else ""
+
+
+def is_remote(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names something other than a local file (a URL or a GDAL ``/vsi`` path).
+
+    Example:
+        >>> is_remote("s3://b/k.tif"), is_remote("/data/a.tif"), is_remote("file:///a.tif")
+        (True, False, False)
+    """
+    path = os.fspath(path)
+    return path.startswith("/vsi") or _scheme(path) not in ("", "file")
+
+
+def gdal_path(href: str | os.PathLike) -> str:
+    """Map a path or URL onto the name GDAL opens: ``https://`` -> ``/vsicurl/https://``, ...
+
+    Example:
+        >>> gdal_path("s3://bucket/a.tif"), gdal_path("file:///data/a%20b.tif")
+        ('/vsis3/bucket/a.tif', '/data/a b.tif')
+        >>> gdal_path("https://host/a.tif")
+        '/vsicurl/https://host/a.tif'
+    """
+    href = os.fspath(href)
+    scheme = _scheme(href)
+    if not scheme:
+        return href
+    if scheme == "file":
+        return urllib.parse.unquote(urllib.parse.urlsplit(href).path)
+    if scheme in ("http", "https"):
+        return _VSI[scheme] + href
+    if scheme in _VSI:
+        return _VSI[scheme] + href.split("://", 1)[1]
+    raise GeoValueError(
+        f"read_from_url: unsupported URL scheme {scheme!r} in {href!r}; supported are local "
+        f"paths, file://, {', '.join(s + '://' for s in _VSI)} and GDAL /vsi... paths."
+    )
+
+
+def _endpoint() -> urllib.parse.SplitResult | None:
+    """The custom S3 endpoint of ``AWS_ENDPOINT_URL_S3`` (or ``AWS_ENDPOINT_URL``), parsed."""
+    url = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url if "://" in url else "https://" + url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise GeoValueError(
+            f"AWS_ENDPOINT_URL(_S3) must be an http(s) URL such as 'http://127.0.0.1:9000'; "
+            f"received {url!r}. Fix or unset the environment variable."
+        )
+    return parts
+
+
+def _gdal_options() -> dict[str, str]:
+    """GDAL config options for the endpoint in the environment; explicit GDAL settings win."""
+    options: dict[str, str] = {}
+    endpoint = _endpoint()
+    if endpoint is not None:
+        options["AWS_S3_ENDPOINT"] = endpoint.netloc + endpoint.path.rstrip("/")
+        options["AWS_HTTPS"] = "YES" if endpoint.scheme == "https" else "NO"
+        options["AWS_VIRTUAL_HOSTING"] = "FALSE"  # path-style: MinIO, moto, Ceph, ...
+    if "AWS_REGION" not in os.environ and "AWS_DEFAULT_REGION" in os.environ:
+        options["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"]
+    import rasterio.env
+
+    current = rasterio.env.getenv() if rasterio.env.hasenv() else {}
+    options = {k: v for k, v in options.items() if k not in os.environ and k not in current}
+    if _WRITTEN:
+        options["CPL_VSIL_CURL_NON_CACHED"] = ":".join(sorted(_WRITTEN))
+    return options
+
+
+@contextmanager
+def gdal_env() -> Iterator[None]:
+    """A ``rasterio.Env`` with GDAL's S3 options taken from the standard AWS variables.
+
+    ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (``http://host:port``) become GDAL's
+    ``AWS_S3_ENDPOINT``, ``AWS_HTTPS`` and ``AWS_VIRTUAL_HOSTING=FALSE`` (path-style
+    addressing, as S3-compatible servers expect); ``AWS_DEFAULT_REGION`` becomes
+    ``AWS_REGION``. Credentials (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+    ``AWS_SESSION_TOKEN``, ``AWS_PROFILE``) are read by GDAL / rasterio themselves. An option
+    already set in the environment or an enclosing ``rasterio.Env`` is left as it is. The
+    options are scoped: they are restored when the block exits.
+
+    Example:
+        >>> with gdal_env():
+        ...     pass
+    """
+    import rasterio
+
+    with rasterio.Env(**_gdal_options()):
+        yield
+
+
+def filesystem(uri: str | os.PathLike) -> tuple[pafs.FileSystem, str]:
+    """The pyarrow filesystem holding ``uri`` and the path of ``uri`` inside it.
+
+    ``s3://`` with ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` set gives an explicit
+    ``S3FileSystem`` on that endpoint (credentials and region from ``AWS_*``); other URIs go
+    through ``pyarrow.fs.FileSystem.from_uri``; local paths through ``LocalFileSystem``.
+
+    Example:
+        >>> fs, path = filesystem("/tmp/a.parquet")
+        >>> type(fs).__name__, path
+        ('LocalFileSystem', '/tmp/a.parquet')
+    """
+    uri = os.fspath(uri)
+    scheme = _scheme(uri)
+    if scheme in ("", "file"):
+        return pafs.LocalFileSystem(), gdal_path(uri)
+    endpoint = _endpoint() if scheme == "s3" else None
+    if endpoint is None:
+        try:
+            return pafs.FileSystem.from_uri(uri)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise GeoValueError(
+                f"cannot open a pyarrow filesystem for {uri!r} ({err}). Check the URI, the "
+                "network and the AWS_* credentials; for an S3-compatible server set "
+                "AWS_ENDPOINT_URL (e.g. http://127.0.0.1:9000)."
+            ) from None
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    s3 = pafs.S3FileSystem(
+        access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
+        secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+        session_token=os.environ.get("AWS_SESSION_TOKEN"),
+        region=region,
+        scheme=endpoint.scheme,
+        endpoint_override=endpoint.netloc + endpoint.path.rstrip("/"),
+    )
+    return s3, uri.split("://", 1)[1]
+
+
+def exists(uri: str | os.PathLike) -> bool:
+    """Whether ``uri`` names an existing file (one ``HEAD`` request for object storage)."""
+    fs, path = filesystem(uri)
+    return fs.get_file_info(path).type == pafs.FileType.File
+
+
+def missing(uri: str | os.PathLike, who: str, what: str = "raster") -> FileNotFoundError:
+    """The error for a ``uri`` that does not exist: a ``FileNotFoundError`` naming it."""
+    where = "object" if is_remote(uri) else "file"
+    return FileNotFoundError(errno.ENOENT, f"{who}: no {what} {where} at this path", os.fspath(uri))
+
+
+@contextmanager
+def open_raster(href: str | os.PathLike, who: str) -> Iterator[DatasetReader]:
+    """``rasterio.open`` of a path or URL inside :func:`gdal_env`; missing -> FileNotFoundError."""
+    import rasterio
+
+    path = gdal_path(href)
+    if not is_remote(path) and not os.path.exists(path):
+        raise missing(path, who)
+    with gdal_env():
+        try:
+            src = rasterio.open(path)
+        except rasterio.errors.RasterioIOError:
+            if path.startswith("/vsis3/") and not exists("s3://" + path[len("/vsis3/") :]):
+                raise missing(href, who) from None
+            raise
+        with src:
+            yield src
+
+
+def upload(local_path: str, uri: str | os.PathLike) -> None:
+    """Copy the local file ``local_path`` to ``uri`` in one call (a PUT or a multipart upload).
+
+    Note:
+        S3 makes an object visible only when its PUT (or its multipart upload's completion)
+        succeeds, so readers see the old object or the new one whole, never a partial one.
+        The copy runs in one pyarrow call, so no Python exception can interrupt it halfway.
+        GDAL caches remote file sizes and blocks per process; the destination is marked
+        non-cached (``CPL_VSIL_CURL_NON_CACHED`` inside :func:`gdal_env`) so later reads in
+        this process see the new object.
+    """
+    fs, path = filesystem(uri)
+    pafs.copy_files(
+        local_path, path, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
+    )
+    if _scheme(os.fspath(uri)) == "s3":
+        _WRITTEN.add(gdal_path(uri))

@@ -1,0 +1,178 @@
+"""Object storage against a real S3-compatible HTTP server (moto) on 127.0.0.1.
+
+The server runs in a child process: GDAL holds the GIL while it waits on HTTP, so a server
+thread inside the test process would deadlock. Reads and writes go through the same code
+paths as real S3: GDAL's ``/vsis3/`` and ``pyarrow.fs.S3FileSystem``, configured from the
+standard ``AWS_*`` environment variables, which are set for this module only.
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow.fs as pafs
+import pytest
+import rasterio
+from affine import Affine
+
+import geocatalog
+from geocatalog._catalog import open_catalog
+from geocatalog._catalog_build import build_catalog
+from geocatalog._errors import CatalogError
+from geocatalog._io import read_raster, save_cog
+from geocatalog._load import load_raster
+from geocatalog._storage import _gdal_options, filesystem
+from geocatalog.testing import synthetic_scene
+
+pytest.importorskip("moto.server")
+
+_SERVER = (
+    "import logging, sys\n"
+    "logging.getLogger('werkzeug').setLevel(logging.ERROR)\n"
+    "from moto.server import ThreadedMotoServer\n"
+    "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\n"
+    "server.start()\n"
+    "print(server.get_host_and_port()[1], flush=True)\n"
+    "sys.stdin.read()\n"
+    "server.stop()\n"
+)
+BUCKET = "bucket"
+WHEN = dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A moto S3 server on a free port, ``AWS_*`` pointing at it and one empty bucket."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(proc.stdout.readline())
+        endpoint = f"127.0.0.1:{port}"
+        with pytest.MonkeyPatch.context() as mp:
+            for key in ("AWS_S3_ENDPOINT", "AWS_HTTPS", "AWS_VIRTUAL_HOSTING", "AWS_PROFILE"):
+                mp.delenv(key, raising=False)
+            mp.setenv("AWS_ENDPOINT_URL", f"http://{endpoint}")
+            mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+            mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+            mp.setenv("AWS_REGION", "us-east-1")
+            admin = pafs.S3FileSystem(
+                access_key="testing", secret_key="testing", region="us-east-1", scheme="http",
+                endpoint_override=endpoint, allow_bucket_creation=True,
+            )  # fmt: skip
+            admin.create_dir(BUCKET)
+            yield admin
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def _scene(i: int, crs: str = "EPSG:32630") -> geocatalog.GeoTensor:
+    transform = Affine(10.0, 0, 400_000 + 300 * i, 0, -10.0, 4_500_000 - 200 * i)
+    return synthetic_scene(64, 48, seed=i, crs=crs, transform=transform)
+
+
+def _assert_same(a: geocatalog.GeoTensor, b: geocatalog.GeoTensor) -> None:
+    np.testing.assert_array_equal(np.asarray(a.values), np.asarray(b.values))
+    assert a.transform == b.transform
+    assert a.crs_string == b.crs_string
+    assert a.fill_value == b.fill_value
+
+
+def test_endpoint_translates_to_gdal_options(s3):
+    options = _gdal_options()
+    assert options["AWS_S3_ENDPOINT"] == os.environ["AWS_ENDPOINT_URL"].removeprefix("http://")
+    assert (options["AWS_HTTPS"], options["AWS_VIRTUAL_HOSTING"]) == ("NO", "FALSE")
+    fs, path = filesystem(f"s3://{BUCKET}/k.tif")
+    assert isinstance(fs, pafs.S3FileSystem) and path == f"{BUCKET}/k.tif"
+
+
+def test_save_cog_read_raster_load_raster_round_trip(s3, tmp_path):
+    gt = _scene(0)
+    local = save_cog(gt, str(tmp_path / "scene.tif"))
+    uri = save_cog(gt, f"s3://{BUCKET}/scene.tif")
+    assert uri == f"s3://{BUCKET}/scene.tif"
+    assert s3.get_file_info(f"{BUCKET}/scene.tif").type == pafs.FileType.File
+    assert s3.get_file_info(BUCKET).type == pafs.FileType.Directory
+    assert [i.path for i in s3.get_file_info(pafs.FileSelector(BUCKET))] == [f"{BUCKET}/scene.tif"]
+    _assert_same(read_raster(uri), read_raster(local))
+    _assert_same(read_raster(uri), gt)
+    window = ((5, 30), (7, 40))
+    _assert_same(
+        read_raster(uri, window, indexes=[3, 4]), read_raster(local, window, indexes=[3, 4])
+    )
+    bounds = (400_100.0, 4_499_600.0, 400_300.0, 4_499_900.0)
+    native = dict(bounds=bounds, bands=(1, 2))
+    _assert_same(load_raster(uri, **native), load_raster(local, **native))
+    kwargs = dict(bounds=bounds, bounds_crs=gt.crs_string, crs="EPSG:4326", resolution=1e-4,
+                  resampling="bilinear")  # fmt: skip
+    _assert_same(load_raster(uri, **kwargs), load_raster(local, **kwargs))
+    _assert_same(geocatalog.read_from_url(uri, bounds=bounds), load_raster(local, bounds=bounds))
+
+
+def test_overwrite_is_seen_by_later_reads(s3):
+    uri = f"s3://{BUCKET}/overwrite.tif"
+    save_cog(_scene(1), uri)
+    _assert_same(read_raster(uri), _scene(1))  # fills GDAL's cache for this object
+    save_cog(_scene(2), uri)
+    _assert_same(read_raster(uri), _scene(2))
+
+
+def test_missing_object_is_file_not_found(s3):
+    with pytest.raises(FileNotFoundError, match="read_raster: no raster object") as info:
+        read_raster(f"s3://{BUCKET}/nope.tif")
+    assert info.value.filename == f"s3://{BUCKET}/nope.tif"
+    with pytest.raises(FileNotFoundError, match="load_raster: no raster object"):
+        load_raster(f"s3://{BUCKET}/nope.tif", bounds=(0, 0, 1, 1))
+    with pytest.raises(CatalogError, match="no such file or object"):
+        open_catalog(f"s3://{BUCKET}/nope.parquet")
+
+
+def test_gdal_settings_do_not_leak(s3):
+    save_cog(_scene(3), f"s3://{BUCKET}/leak.tif")
+    assert "AWS_S3_ENDPOINT" not in (rasterio.env.getenv() if rasterio.env.hasenv() else {})
+    # without the scoped options GDAL would go to AWS itself, not to the local server
+    unreachable = rasterio.Env(AWS_S3_ENDPOINT="127.0.0.1:9", AWS_HTTPS="NO",
+                               AWS_VIRTUAL_HOSTING="FALSE", GDAL_HTTP_MAX_RETRY="0")  # fmt: skip
+    with unreachable, pytest.raises((rasterio.errors.RasterioIOError, FileNotFoundError)):
+        read_raster(f"s3://{BUCKET}/leak.tif")
+
+
+def test_catalog_on_s3_queries_and_loads_as_local(s3, tmp_path):
+    crss = ("EPSG:32630", "EPSG:32630", "EPSG:32631", "EPSG:32630")
+    local_paths, uris = [], []
+    for i, crs in enumerate(crss):
+        local = str(tmp_path / f"scene_{i}.tif")
+        save_cog(_scene(i, crs), local, overviews=False)
+        with rasterio.open(local, "r+", IGNORE_COG_LAYOUT_BREAK="YES") as dst:
+            when = WHEN + dt.timedelta(days=10 * i)
+            dst.update_tags(TIFFTAG_DATETIME=when.strftime("%Y:%m:%d %H:%M:%S"))
+        with open(local, "rb") as src, s3.open_output_stream(f"{BUCKET}/cogs/scene_{i}.tif") as out:
+            out.write(src.read())
+        local_paths.append(local)
+        uris.append(f"s3://{BUCKET}/cogs/scene_{i}.tif")
+    local_cat = open_catalog(build_catalog(local_paths, tmp_path / "cat.parquet"))
+    # built from the S3 objects (GDAL /vsis3/), written to S3 (local file + one upload)
+    remote_cat = open_catalog(build_catalog(uris, f"s3://{BUCKET}/cat.parquet"))
+    remote_table, local_table = remote_cat.to_arrow(), local_cat.to_arrow()
+    assert sorted(remote_table.column("href").to_pylist()) == sorted(uris)
+    assert remote_table.drop_columns("href").equals(local_table.drop_columns("href"))
+    lon, lat = (-4.3, -4.0), (40.5, 40.7)
+    queries = [
+        dict(bbox=(400_000, 4_499_000, 400_500, 4_499_600), crs="EPSG:32630"),
+        dict(start=WHEN + dt.timedelta(days=5), end=WHEN + dt.timedelta(days=25)),
+        dict(bbox=(lon[0], lat[0], lon[1], lat[1])),
+        dict(where={"crs": "EPSG:32631"}),
+    ]
+    for q in queries:
+        assert remote_cat.query(**q).ids == local_cat.query(**q).ids
+    hits = remote_cat.query(**queries[0])
+    assert len(hits.ids) >= 2
+    for sl in hits.iter_slices():
+        assert sl.href.startswith(f"s3://{BUCKET}/cogs/")
+        local = str(tmp_path / sl.href.rsplit("/", 1)[1])
+        _assert_same(sl.load(), load_raster(local))
+        _assert_same(sl.load(bands=(2,)), load_raster(local, bands=(2,)))
