@@ -16,7 +16,7 @@ import shapely
 from ._catalog_build import _utc
 from ._errors import CatalogError, GeoValueError
 from ._geoparquet import GEO_METADATA_KEY, bbox_to_4326
-from ._slice import GeoSlice
+from ._slice import GeoSlice, slice_from_row
 from ._storage import filesystem, is_remote
 
 if TYPE_CHECKING:
@@ -142,32 +142,6 @@ class _Store:
         if self._table is None:
             self._table = self.file.read()
         return self._table
-
-
-def _row_to_slice(row: Mapping[str, Any]) -> GeoSlice:
-    """Return the unit of work for one catalog row as a :class:`GeoSlice`.
-
-    ``bounds`` are ``(left, bottom, right, top)`` of the raster's pixel corners in its own
-    ``crs``; rows without a transform (STAC items without ``proj:*``) fall back to the
-    footprint's bbox in EPSG:4326.
-    """
-    transform, height, width = row.get("transform"), row.get("height"), row.get("width")
-    if transform and height and width and row.get("crs"):
-        a, b, c, d, e, f = transform
-        cols, rows = np.array([0, width, width, 0]), np.array([0, 0, height, height])
-        xs, ys = a * cols + b * rows + c, d * cols + e * rows + f
-        bounds = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
-        crs = row["crs"]
-    else:
-        box = row["bbox"]
-        bounds, crs = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]), "EPSG:4326"
-    return GeoSlice(
-        href=row["href"],
-        bounds=bounds,
-        bounds_crs=crs,
-        datetime=row.get("datetime"),
-        item_id=row["id"],
-    )
 
 
 class Catalog:
@@ -352,7 +326,7 @@ class Catalog:
     def iter_slices(self) -> Iterator[GeoSlice]:
         """Yield one unit of work per row: ``{"id", "href", "bounds", "crs", "datetime"}``."""
         for row in self.to_arrow().drop_columns(["geometry"]).to_pylist():
-            yield _row_to_slice(row)
+            yield slice_from_row(row)
 
     def iter_slices_for_date(self, date: dt.date | str) -> Iterator[GeoSlice]:
         """Yield the slices of items acquired on the UTC calendar day ``date``."""

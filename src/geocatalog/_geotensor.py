@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -316,33 +317,7 @@ class GeoTensor(eqx.Module):
         semantics), and the offset moves by the clamped start, so the georeferencing stays
         exact. This is the gather for chips whose positions are a traced integer array.
         """
-        if self.batch_shape:
-            raise BatchedGeoTensorError(
-                "GeoTensor.dynamic_slice cuts one scene; this GeoTensor is stacked with batch "
-                f"shape {self.batch_shape}. Map it over the batch with eqx.filter_vmap."
-            )
-        if not (0 <= height <= self.height and 0 <= width <= self.width):
-            raise GridShapeError(
-                f"GeoTensor.dynamic_slice needs 0 <= height <= {self.height} and 0 <= width <= "
-                f"{self.width}; received (height, width) = ({height}, {width})."
-            )
-        lead = self.ndim - 2
-        if isinstance(self.values, np.ndarray) and not (is_traced(row) or is_traced(col)):
-            r = min(max(int(row), 0), self.height - height)
-            c = min(max(int(col), 0), self.width - width)
-            values = self.values[..., r : r + height, c : c + width]
-            offset = shift_offset(self.offset, r, c)
-            return GeoTensor._from_parts(values, offset, self.lattice, self.fill_value)
-        r = jnp.clip(jnp.asarray(row, dtype=jnp.int32), 0, self.height - height)
-        c = jnp.clip(jnp.asarray(col, dtype=jnp.int32), 0, self.width - width)
-        zero = jnp.zeros((), dtype=jnp.int32)
-        values = jax.lax.dynamic_slice(
-            jnp.asarray(self.values), (zero,) * lead + (r, c), (*self.shape[:-2], height, width)
-        )
-        offset = jnp.asarray(self.offset, dtype=jnp.int32) + jnp.stack([r, c])
-        return GeoTensor._from_parts(values, offset, self.lattice, self.fill_value)
-
-    # ------------------------------------------------------------------ host views
+        return _indexing.dynamic_slice(self, row, col, height, width)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return np.asarray(self.values, dtype=dtype, copy=copy)
@@ -366,15 +341,13 @@ class GeoTensor(eqx.Module):
 
     def to_cog_bytes(self, **save_kwargs: Any) -> bytes:
         """Encode as Cloud-Optimized GeoTIFF bytes (options as :func:`geocatalog.save_cog`)."""
-        from ._load import to_cog_bytes  # _load imports this module
+        from ._load import to_cog_bytes  # lazy: _load imports this module
 
         return to_cog_bytes(self, **save_kwargs)
 
     def to_cog_bytes_b64(self, **save_kwargs: Any) -> str:
         """:meth:`to_cog_bytes` as a base64 ASCII string, for JSON responses (Case 4)."""
-        from ._load import to_cog_bytes_b64
-
-        return to_cog_bytes_b64(self, **save_kwargs)
+        return base64.b64encode(self.to_cog_bytes(**save_kwargs)).decode("ascii")
 
     def to_png_bytes(self, vmin: float | None = None, vmax: float | None = None) -> bytes:
         """Encode as an 8-bit PNG: 1 band grey, 3 RGB, 4 RGBA; NaN/fill pixels transparent.

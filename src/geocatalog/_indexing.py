@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from ._errors import GeoIndexError
+from ._errors import BatchedGeoTensorError, GeoIndexError, GridShapeError
+from ._leaves import is_traced, shift_offset
 
 __all__ = ["apply_outer", "parse_key"]
 
@@ -107,3 +109,30 @@ def apply_outer(array: Any, indices: list[Any]) -> Any:
             continue
         array = array[(slice(None),) * axis + (idx,)]
     return array
+
+
+def dynamic_slice(gt: Any, row: Any, col: Any, height: int, width: int) -> Any:
+    """``GeoTensor.dynamic_slice``: a lax-style window whose offset moves by the clamped start."""
+    if gt.batch_shape:
+        raise BatchedGeoTensorError(
+            "GeoTensor.dynamic_slice cuts one scene; this GeoTensor is stacked with batch "
+            f"shape {gt.batch_shape}. Map it over the batch with eqx.filter_vmap."
+        )
+    if not (0 <= height <= gt.height and 0 <= width <= gt.width):
+        raise GridShapeError(
+            f"GeoTensor.dynamic_slice needs 0 <= height <= {gt.height} and 0 <= width <= "
+            f"{gt.width}; received (height, width) = ({height}, {width})."
+        )
+    lead = gt.ndim - 2
+    if isinstance(gt.values, np.ndarray) and not (is_traced(row) or is_traced(col)):
+        r = min(max(int(row), 0), gt.height - height)
+        c = min(max(int(col), 0), gt.width - width)
+        values = gt.values[..., r : r + height, c : c + width]
+        offset = shift_offset(gt.offset, r, c)
+        return type(gt)._from_parts(values, offset, gt.lattice, gt.fill_value)
+    r = jnp.clip(jnp.asarray(row, dtype=jnp.int32), 0, gt.height - height)
+    c = jnp.clip(jnp.asarray(col, dtype=jnp.int32), 0, gt.width - width)
+    starts = (jnp.zeros((), dtype=jnp.int32),) * lead + (r, c)
+    values = jax.lax.dynamic_slice(jnp.asarray(gt.values), starts, (*gt.shape[:-2], height, width))
+    offset = jnp.asarray(gt.offset, dtype=jnp.int32) + jnp.stack([r, c])
+    return type(gt)._from_parts(values, offset, gt.lattice, gt.fill_value)

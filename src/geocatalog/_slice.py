@@ -12,13 +12,15 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ._errors import GeoSliceError, SliceHashMismatchError
 from ._lattice import canonical_crs
 
 if TYPE_CHECKING:
     from ._geotensor import GeoTensor
 
-__all__ = ["GeoSlice"]
+__all__ = ["GeoSlice", "slice_from_row"]
 
 Bounds = tuple[float, float, float, float]
 PixelWindow = tuple[tuple[int, int], tuple[int, int]]
@@ -272,3 +274,29 @@ class GeoSlice:
         from ._load import load_raster
 
         return load_raster(self, **kwargs)
+
+
+def slice_from_row(row: Mapping[str, Any]) -> GeoSlice:
+    """The unit of work for one catalog row (a dict of its columns) as a :class:`GeoSlice`.
+
+    ``bounds`` are ``(left, bottom, right, top)`` of the raster's pixel corners in its own
+    ``crs``; rows without a transform (STAC items without ``proj:*``) fall back to the
+    footprint's bbox in EPSG:4326.
+    """
+    transform, height, width = row.get("transform"), row.get("height"), row.get("width")
+    if transform and height and width and row.get("crs"):
+        a, b, c, d, e, f = transform
+        cols, rows = np.array([0, width, width, 0]), np.array([0, 0, height, height])
+        xs, ys = a * cols + b * rows + c, d * cols + e * rows + f
+        bounds = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+        crs = row["crs"]
+    else:
+        box = row["bbox"]
+        bounds, crs = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]), "EPSG:4326"
+    return GeoSlice(
+        href=row["href"],
+        bounds=bounds,
+        bounds_crs=crs,
+        datetime=row.get("datetime"),
+        item_id=row["id"],
+    )

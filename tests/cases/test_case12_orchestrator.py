@@ -10,8 +10,6 @@ import geocatalog as gc
 import pipekit as pk
 from geocatalog.testing import synthetic_scene
 
-from .case12_tasks import run_op
-
 ROOT = Path(__file__).parents[2]
 OP_YAML = str(ROOT / "examples" / "case1_ndvi.yaml")
 
@@ -25,14 +23,21 @@ def make_slices(href: str) -> list[dict]:
     return slices
 
 
-def test_case12_task_units_in_worker_processes_are_idempotent(tmp_path):
+def test_case12_task_units_in_worker_processes_are_idempotent(tmp_path, monkeypatch):
+    # The task body is the example's run_op (Case 12 as written). Fresh pools
+    # (keep_pool=False) are spawned after the path change, so workers import it too.
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "orchestrator"))
+    from daily_flow import run_op
+
     scene = synthetic_scene(64, 96, seed=11)
     href = str(gc.save_cog(scene, tmp_path / "scene.tif"))
     out_dir = tmp_path / "daily"
     out_dir.mkdir()
     slices = make_slices(href)
     task = functools.partial(run_op, OP_YAML, out_dir=str(out_dir))
-    results = pk.parallel.ProcessMap(n_workers=2, on_error="raise").map(task, slices)
+    results = pk.parallel.ProcessMap(n_workers=2, on_error="raise", keep_pool=False).map(
+        task, slices
+    )
 
     pipeline = pk.loads_yaml(Path(OP_YAML).read_text())
     for sl, res in zip(slices, results, strict=True):
@@ -46,7 +51,7 @@ def test_case12_task_units_in_worker_processes_are_idempotent(tmp_path):
         json.dumps(res["stats"])  # task results are plain JSON
     # A retry rewrites the same files with the same content: nothing new appears.
     before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
-    again = pk.parallel.ProcessMap(n_workers=2).map(task, slices)
+    again = pk.parallel.ProcessMap(n_workers=2, keep_pool=False).map(task, slices)
     assert [r["out_uri"] for r in again] == [r["out_uri"] for r in results]
     after = {p.name: p.read_bytes() for p in out_dir.iterdir()}
     assert len(after) == 4 and after == before  # a retry produces the same bytes

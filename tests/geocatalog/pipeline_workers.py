@@ -1,14 +1,16 @@
 """Module-level helpers for CatalogPipeline tests: importable by spawned workers.
 
-Run as a script (``python -m tests.geocatalog.pipeline_workers CATALOG OUT_DIR``) it is
-the run the kill test interrupts: Case 1's pipeline over the catalog, in two worker
-processes, with a loader slow enough that the kill lands mid-run.
+Run as a script (``python -m tests.geocatalog.pipeline_workers CATALOG OUT_DIR GATE READY``)
+it is the run the kill test interrupts: Case 1's pipeline over the catalog, in two worker
+processes, with a loader gated by two FIFOs so the test decides, without any clock, how
+far the run gets before the kill.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
-import time
 from pathlib import Path
 
 import geocatalog as gc
@@ -23,16 +25,30 @@ def case1_op() -> pk.Operator:
     return pk.loads_yaml(CASE1_YAML.read_text())
 
 
-def slow_load(sl: gc.GeoSlice) -> gc.GeoTensor:
-    """``gc.load_raster`` after 0.25 s: stretches a run so a kill lands in the middle."""
-    time.sleep(0.25)
+def gated_load(gate: str, ready: str, sl: gc.GeoSlice) -> gc.GeoTensor:
+    """``gc.load_raster`` once the test lets it: announce on ``ready``, wait for a byte on ``gate``.
+
+    Both are FIFOs the test holds open read-write, so these opens never block; the read
+    blocks until the test writes a byte (one byte lets one load through).
+    """
+    fd = os.open(ready, os.O_WRONLY)
+    try:
+        os.write(fd, b"r")
+    finally:
+        os.close(fd)
+    fd = os.open(gate, os.O_RDONLY)
+    try:
+        os.read(fd, 1)
+    finally:
+        os.close(fd)
     return gc.load_raster(sl)
 
 
-def main(catalog_path: str, out_dir: str) -> None:
+def main(catalog_path: str, out_dir: str, gate: str, ready: str) -> None:
     executor = pk.parallel.ProcessMap(n_workers=2, on_error="log_and_continue")
+    loader = functools.partial(gated_load, gate, ready)
     pipeline = CatalogPipeline(
-        gc.open_catalog(catalog_path), case1_op(), executor, slow_load, out_dir, batch_size=4
+        gc.open_catalog(catalog_path), case1_op(), executor, loader, out_dir, batch_size=4
     )
     pipeline.run()
 
