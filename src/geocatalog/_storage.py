@@ -8,9 +8,12 @@ reads and uploads.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import tempfile
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -24,14 +27,20 @@ if TYPE_CHECKING:  # rasterio is imported on use: reading a catalog needs no GDA
     from rasterio.io import DatasetReader
 
 __all__ = [
+    "check_container",
     "exists",
     "filesystem",
     "gdal_env",
     "gdal_path",
     "is_remote",
+    "join",
+    "list_names",
     "missing",
     "open_raster",
+    "read_text",
     "upload",
+    "write_bytes",
+    "write_text",
 ]
 
 _VSI = {"http": "/vsicurl/", "https": "/vsicurl/", "s3": "/vsis3/", "gs": "/vsigs/"}
@@ -221,3 +230,106 @@ def upload(local_path: str, uri: str | os.PathLike) -> None:
     )
     if _scheme(os.fspath(uri)) == "s3":
         _WRITTEN.add(gdal_path(uri))
+
+
+def join(base: str | os.PathLike, name: str) -> str:
+    """``name`` inside the folder or prefix ``base``: ``os.path.join`` locally, ``/`` for URIs.
+
+    Example:
+        >>> join("s3://bucket/out/", "a.tif"), join("/data/out", "a.tif")
+        ('s3://bucket/out/a.tif', '/data/out/a.tif')
+    """
+    base = os.fspath(base)
+    if is_remote(base):
+        return base.rstrip("/") + "/" + name
+    return os.path.join(base, name)
+
+
+def list_names(folder: str | os.PathLike) -> set[str]:
+    """Names of the files directly inside ``folder`` (a local folder or an ``s3://`` prefix).
+
+    One listing (paged ``ListObjectsV2`` calls on S3) instead of one request per file; a
+    folder or prefix that does not exist holds nothing.
+    """
+    fs, path = filesystem(folder)
+    selector = pafs.FileSelector(path.rstrip("/") or "/", allow_not_found=True)
+    return {
+        info.base_name for info in fs.get_file_info(selector) if info.type == pafs.FileType.File
+    }
+
+
+def check_container(folder: str | os.PathLike, who: str) -> None:
+    """Make the local ``folder``, or check that the bucket of an ``s3://`` prefix exists.
+
+    Object stores have no folders to create (a prefix exists once an object is under it),
+    but a missing bucket would fail every write; say so once, before any work.
+    """
+    folder = os.fspath(folder)
+    if not is_remote(folder):
+        os.makedirs(folder, exist_ok=True)
+        return
+    fs, path = filesystem(folder)
+    bucket = path.split("/", 1)[0]
+    if fs.get_file_info(bucket).type != pafs.FileType.Directory:
+        raise GeoValueError(
+            f"{who}: the bucket {bucket!r} of {folder!r} does not exist or is not reachable "
+            "with the AWS_* credentials and endpoint in this environment. Create the bucket, "
+            "or check AWS_ENDPOINT_URL / AWS_PROFILE."
+        )
+
+
+def read_text(uri: str | os.PathLike) -> str | None:
+    """The UTF-8 text of a local file or an object; None when there is none at ``uri``."""
+    fs, path = filesystem(uri)
+    if fs.get_file_info(path).type != pafs.FileType.File:
+        return None
+    try:
+        with fs.open_input_stream(path) as fh:
+            return fh.read().decode("utf-8")
+    except FileNotFoundError:  # removed between the check and the read
+        return None
+
+
+def _fsync_dir(directory: str) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_bytes(uri: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to a local file or an object so that readers never see part of it.
+
+    Locally: a temporary file ``.{name}.{32 hex}.tmp`` beside the target, fsync,
+    ``os.replace``, fsync of the folder; on failure the temporary file is removed. On object
+    storage: a local temporary file, then one :func:`upload` (S3 shows an object only once
+    its PUT completes).
+    """
+    uri = os.fspath(uri)
+    if is_remote(uri):
+        with tempfile.TemporaryDirectory(prefix="geocatalog-write-") as tmp_dir:
+            local = os.path.join(tmp_dir, "data")
+            with open(local, "wb") as fh:
+                fh.write(data)
+            upload(local, uri)
+        return
+    directory, name = os.path.split(os.path.abspath(uri))
+    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "xb") as fh:  # created with the usual mode (umask applies)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, uri)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def write_text(uri: str | os.PathLike, text: str) -> None:
+    """:func:`write_bytes` of ``text`` encoded as UTF-8."""
+    write_bytes(uri, text.encode("utf-8"))

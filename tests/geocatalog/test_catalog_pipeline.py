@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -99,43 +96,9 @@ def test_rerun_skips_everything_and_rewrites_nothing(world, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out_dir.glob("*.tif")} == mtimes
 
 
-def _read_signals(fd: int, n: int, timeout: float = 60.0) -> None:
-    """Block until ``n`` bytes arrived on ``fd`` (select, not sleep; a timeout as a guard)."""
-    got = 0
-    while got < n:
-        readable, _, _ = select.select([fd], [], [], timeout)
-        assert readable, f"the run announced {got} of {n} loads within {timeout} s"
-        got += len(os.read(fd, n - got))
-
-
 def test_sigkill_mid_run_then_rerun_gives_identical_bytes(world, tmp_path):
     out_dir = tmp_path / "killed"
-    gate, ready = tmp_path / "gate", tmp_path / "ready"
-    os.mkfifo(gate)
-    os.mkfifo(ready)
-    # Held open read-write by the test: opens in the workers never block (Linux FIFOs).
-    gate_fd, ready_fd = os.open(gate, os.O_RDWR), os.open(ready, os.O_RDWR)
-    cmd = [sys.executable, "-m", "tests.geocatalog.pipeline_workers"]
-    proc = subprocess.Popen(
-        [*cmd, str(world["root"] / "catalog.parquet"), str(out_dir), str(gate), str(ready)],
-        cwd=ROOT,
-        start_new_session=True,  # its own process group: the kill takes the workers too
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        # Let 6 loads through (batch 1, then 2 slices of batch 2). A worker asks for its
-        # next load only after saving its previous output, so once 8 loads have been
-        # announced both workers are parked on the gate with all 6 outputs written.
-        os.write(gate_fd, b"g" * 6)
-        _read_signals(ready_fd, 8)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        _, stderr = proc.communicate(timeout=30)
-        os.close(gate_fd)
-        os.close(ready_fd)
-    assert proc.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+    w.run_until_killed(world["root"] / "catalog.parquet", out_dir, tmp_path)
     done_before = set(outputs(out_dir))
     assert len(done_before) == 6  # the kill landed exactly where the gate held the run
     # A temp file of ours (as a kill inside save_cog leaves), and files that are not ours.

@@ -61,3 +61,10 @@ def worker_pid(_: object) -> int:
     import os
 
     return os.getpid()
+
+
+def worker_env(name: str) -> tuple[int, str | None]:
+    """The worker's process id and its value of environment variable ``name``."""
+    import os
+
+    return os.getpid(), os.environ.get(name)

@@ -272,3 +272,17 @@ def test_process_map_keeps_a_warm_pool_and_drops_it_after_a_death():
     after = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
     assert not after & first
     pp.shutdown_pools()
+
+
+def test_process_map_starts_a_new_pool_after_the_environment_changed(monkeypatch):
+    pp.shutdown_pools()
+    monkeypatch.setenv("PIPEKIT_TEST_ENDPOINT", "http://one")
+    first = pp.ProcessMap(n_workers=2).map(w.worker_env, ["PIPEKIT_TEST_ENDPOINT"] * 4)
+    assert {value for _, value in first} == {"http://one"}
+    same = pp.ProcessMap(n_workers=2).map(w.worker_env, ["PIPEKIT_TEST_ENDPOINT"] * 4)
+    assert {pid for pid, _ in same} <= {pid for pid, _ in first}  # still warm
+    monkeypatch.setenv("PIPEKIT_TEST_ENDPOINT", "http://two")
+    second = pp.ProcessMap(n_workers=2).map(w.worker_env, ["PIPEKIT_TEST_ENDPOINT"] * 4)
+    assert {value for _, value in second} == {"http://two"}
+    assert not {pid for pid, _ in second} & {pid for pid, _ in first}
+    pp.shutdown_pools()

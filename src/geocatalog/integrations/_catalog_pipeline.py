@@ -3,6 +3,8 @@
 Idempotent and resumable: each output is named by its slice's content hash and written
 atomically (:func:`geocatalog.save_cog`), so an output that exists is complete and a rerun
 skips it; a run killed at any point (SIGKILL included) is finished by running it again.
+``out_dir`` is a local folder or an ``s3://bucket/prefix``: every existence check, listing,
+output and manifest write goes through :mod:`geocatalog._storage`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -28,6 +29,15 @@ from .._geotensor import GeoTensor
 from .._io import save_cog
 from .._load import load_raster
 from .._slice import GeoSlice
+from .._storage import (
+    check_container,
+    exists,
+    is_remote,
+    join,
+    list_names,
+    read_text,
+    write_text,
+)
 
 try:  # POSIX: one run per out_dir at a time (the lock dies with the process, even on SIGKILL)
     import fcntl
@@ -58,7 +68,7 @@ class SliceRecord:
     Attributes:
         slice_hash: :attr:`GeoSlice.hash` (names the output).
         item_id: the catalog item id.
-        output: the output path ``{out_dir}/{slice_hash}.tif``.
+        output: the output path or URI ``{out_dir}/{slice_hash}.tif``.
         status: ``"ok"`` (written in this run), ``"skipped"`` (already complete),
             ``"failed"`` or ``"pending"`` (not run yet; only in a manifest of an unfinished
             run, or after ``on_error="raise"`` stopped the run).
@@ -113,8 +123,8 @@ def process_slice(op: Callable[[Any], Any], out_dir: str, loader: Loader, sl: Ge
     Exceptions propagate, so the executor's ``on_error`` policy decides what they become.
     """
     start = time.perf_counter()
-    path = os.path.join(out_dir, f"{sl.hash}.tif")
-    if os.path.exists(path):  # done meanwhile (a retried task, a concurrent rerun)
+    path = join(out_dir, f"{sl.hash}.tif")
+    if exists(path):  # done meanwhile (a retried task, a concurrent rerun)
         return {"status": "skipped", "seconds": 0.0}
     result = op(loader(sl))
     if not isinstance(result, GeoTensor):
@@ -127,45 +137,24 @@ def process_slice(op: Callable[[Any], Any], out_dir: str, loader: Loader, sl: Ge
     return {"status": "ok", "seconds": time.perf_counter() - start}
 
 
-def _fsync_dir(directory: str) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def write_manifest(path: str, records: Sequence[SliceRecord]) -> None:
-    """Write JSON lines atomically: temp file, fsync, ``os.replace``, fsync the directory."""
-    directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for r in records:
-                fh.write(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-    _fsync_dir(directory)
+    """Write the records as JSON lines, atomically, to a local file or an object."""
+    lines = (json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in records)
+    write_text(path, "".join(lines))
 
 
 def read_manifest(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The records of a manifest written by :class:`CatalogPipeline` (empty if absent)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except FileNotFoundError:
-        return []
+    """The records of a manifest written by :class:`CatalogPipeline` (empty if absent).
+
+    ``path`` is a local path or an ``s3://`` URI.
+    """
+    text = read_text(path)
+    return [json.loads(line) for line in (text or "").splitlines() if line.strip()]
 
 
 @contextlib.contextmanager
 def _lock(out_dir: str) -> Iterator[None]:
-    if fcntl is None:  # pragma: no cover - Windows
+    if fcntl is None or is_remote(out_dir):  # object stores have no locks; see the Note
         yield
         return
     with open(os.path.join(out_dir, _LOCK_NAME), "a") as fh:
@@ -194,7 +183,9 @@ class CatalogPipeline:
             ``ThreadMap(n_workers=1, on_error="log_and_continue")``.
         loader: ``loader(slice) -> GeoTensor`` (default :func:`geocatalog.load_raster`); a
             module-level function so it pickles.
-        out_dir: output folder (created if missing).
+        out_dir: output folder (created if missing), or an ``s3://bucket/prefix`` whose
+            bucket exists (endpoint and credentials from the ``AWS_*`` variables, in this
+            process and in the workers).
         progress: log progress on the ``"geocatalog.catalog_pipeline"`` logger at INFO.
         manifest: manifest file name inside ``out_dir`` (JSON lines, one per slice).
         batch_size: slices per ``parallel.map`` call; after each batch the manifest is
@@ -220,6 +211,13 @@ class CatalogPipeline:
         Outputs are named by the slice hash only, so ``out_dir`` belongs to one op: a run
         whose ``pk.config_hash(op)`` differs from the manifest's raises
         :class:`CatalogPipelineError` rather than skipping stale outputs.
+
+        On object storage each output and each manifest version is one PUT of a finished
+        local file, so no partial object ever exists and there are no temporary objects to
+        clean up. What is done is found with one listing of the prefix. S3 has no lock:
+        two concurrent runs on one prefix are not refused (a local ``out_dir`` is guarded
+        by ``flock``). They still write correct outputs (each is deterministic and atomic)
+        but duplicate work, and the manifest is the last writer's.
     """
 
     def __init__(
@@ -258,9 +256,10 @@ class CatalogPipeline:
         self.op = op
         self.parallel = parallel or ThreadMap(n_workers=1, on_error="log_and_continue")
         self.loader = loader
-        self.out_dir = os.path.abspath(os.fspath(out_dir))
+        out_dir = os.fspath(out_dir)
+        self.out_dir = out_dir.rstrip("/") if is_remote(out_dir) else os.path.abspath(out_dir)
         self.progress = progress
-        self.manifest = os.path.join(self.out_dir, manifest)
+        self.manifest = join(self.out_dir, manifest)
         self.batch_size = batch_size
         self.config_hash = _op_hash(op)
 
@@ -269,7 +268,7 @@ class CatalogPipeline:
 
     def output_path(self, sl: GeoSlice) -> str:
         """Where the output of slice ``sl`` goes: ``{out_dir}/{sl.hash}.tif``."""
-        return os.path.join(self.out_dir, f"{sl.hash}.tif")
+        return join(self.out_dir, f"{sl.hash}.tif")
 
     def _record(self, sl: GeoSlice, status: Status, **kw: Any) -> SliceRecord:
         fields: dict[str, Any] = {"error": None, "seconds": None, **kw}
@@ -289,6 +288,8 @@ class CatalogPipeline:
             )
 
     def _clean_stale_temps(self) -> int:
+        if is_remote(self.out_dir):  # uploads are all-or-nothing: no temporary objects
+            return 0
         manifest_tmp = re.compile(
             rf"^\.{re.escape(os.path.basename(self.manifest))}\.[0-9a-f]{{32}}\.tmp$"
         )
@@ -311,7 +312,7 @@ class CatalogPipeline:
             pipekit.parallel.ParallelError: a slice failed under ``on_error="raise"`` (the
                 manifest is written first, with the slices finished so far).
         """
-        os.makedirs(self.out_dir, exist_ok=True)
+        check_container(self.out_dir, "CatalogPipeline(out_dir)")
         with _lock(self.out_dir):
             return self._run()
 
@@ -329,8 +330,9 @@ class CatalogPipeline:
             )
         records: list[SliceRecord] = []
         pending: list[int] = []
+        done = list_names(self.out_dir)
         for i, sl in enumerate(slices):
-            if os.path.exists(self.output_path(sl)):
+            if f"{sl.hash}.tif" in done:
                 records.append(self._record(sl, "skipped", seconds=0.0))
             else:
                 records.append(self._record(sl, "pending"))
@@ -371,7 +373,7 @@ class CatalogPipeline:
     ) -> None:
         """on_error="raise" stopped a batch: record what is on disk, then the failure."""
         for i in batch:
-            if os.path.exists(self.output_path(slices[i])):
+            if exists(self.output_path(slices[i])):
                 records[i] = self._record(slices[i], "ok")
         failure = exc.failure
         i = batch[failure.index]

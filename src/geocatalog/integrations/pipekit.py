@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from .._geotensor import GeoTensor
 from .._io import read_raster, save_cog
+from .._storage import write_bytes
 from ..testing import synthetic_scene
 from ._catalog_pipeline import (
     CatalogPipeline as CatalogPipeline,
@@ -75,19 +74,8 @@ class GeoTensorIO:
         gt = gt.replace(values=np.asarray(gt.values))
         cog = Path(save_cog(gt, path))
         png = cog.with_suffix(".png")
-        data = _preview_source(gt).to_png_bytes()
-        # Same all-or-nothing rule as save_cog: write a temp file, then rename.
-        fd, tmp = tempfile.mkstemp(dir=png.parent, prefix=f".{png.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-            os.replace(tmp, png)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Same all-or-nothing rule as save_cog: a temp file, then a rename.
+        write_bytes(png, _preview_source(gt).to_png_bytes())
         return [cog, png]
 
     def describe(self, result: Any) -> str:

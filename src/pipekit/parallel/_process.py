@@ -34,9 +34,15 @@ __all__ = ["ProcessMap", "shutdown_pools"]
 # Warm pools kept between `map` calls (keep_pool=True), one per (workers, start method,
 # calling thread): a spawned worker pays ~3 s importing JAX and the pipeline's modules,
 # which a second call should not pay again. Keyed by thread so that two threads never
-# share a pool (a worker death is isolated per pool).
-_POOLS: dict[tuple[int, str, int], ProcessPoolExecutor] = {}
+# share a pool (a worker death is isolated per pool). Each pool remembers the environment
+# its workers were started with: they read credentials and endpoints (AWS_*, GDAL_*) from
+# it, so a pool started before the caller changed os.environ is stale and is replaced.
+_POOLS: dict[tuple[int, str, int], tuple[ProcessPoolExecutor, int]] = {}
 _POOLS_LOCK = threading.Lock()
+
+
+def _environment_fingerprint() -> int:
+    return hash(frozenset(os.environ.items()))
 
 
 def shutdown_pools() -> None:
@@ -45,7 +51,7 @@ def shutdown_pools() -> None:
     Registered with ``atexit``; call it to free the worker processes earlier.
     """
     with _POOLS_LOCK:
-        pools = list(_POOLS.values())
+        pools = [pool for pool, _ in _POOLS.values()]
         _POOLS.clear()
     for pool in pools:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -81,8 +87,10 @@ class ProcessMap(AbstractMap):
         keep_pool: keep the worker pool warm after ``map`` returns and reuse it in the next
             call with the same ``n_workers`` and ``start_method`` from the same thread
             (default). The first call pays the workers' start-up (~3 s with JAX), later
-            calls do not; :func:`shutdown_pools` (also run at exit) frees them. ``False``
-            starts and stops a pool in every call.
+            calls do not; :func:`shutdown_pools` (also run at exit) frees them. A pool
+            is reused only while ``os.environ`` is as it was when its workers started
+            (they read credentials and endpoints from it); after a change the next call
+            starts a new pool. ``False`` starts and stops a pool in every call.
 
     ``fn`` and the items must pickle; ``fn`` is checked with :func:`check_pickleable` first.
 
@@ -178,12 +186,18 @@ class _Runner:
     def _new_pool(self) -> ProcessPoolExecutor:
         if not self.keep_pool:
             return ProcessPoolExecutor(self.n_workers, mp_context=self.context)
+        environment = _environment_fingerprint()
+        stale = None
         with _POOLS_LOCK:
-            pool = _POOLS.get(self.key)
+            pool, started_under = _POOLS.get(self.key, (None, None))
+            if pool is not None and started_under != environment:
+                stale, pool = pool, None
             if pool is None:
                 pool = ProcessPoolExecutor(self.n_workers, mp_context=self.context)
-                _POOLS[self.key] = pool
-            return pool
+                _POOLS[self.key] = (pool, environment)
+        if stale is not None:
+            stale.shutdown(wait=True, cancel_futures=True)
+        return pool
 
     def _fill(self, inflight: dict[Future[list[Any]], list[int]]) -> None:
         assert self.pool is not None
@@ -243,7 +257,7 @@ class _Runner:
     def _replace_pool(self) -> None:
         assert self.pool is not None
         with _POOLS_LOCK:
-            if _POOLS.get(self.key) is self.pool:
+            if _POOLS.get(self.key, (None,))[0] is self.pool:
                 del _POOLS[self.key]
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = None
