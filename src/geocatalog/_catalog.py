@@ -66,8 +66,60 @@ def _micros(value: TimeLike | None, name: str) -> int | None:
     return (when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
+_BBOX_LEAVES = ("bbox.xmin", "bbox.ymin", "bbox.xmax", "bbox.ymax")
+
+
+def _group_statistics(metadata: pq.FileMetaData) -> tuple[np.ndarray, ...]:
+    """Per row group: min xmin, min ymin, max xmax, max ymax, min and max time (µs).
+
+    Taken from the Parquet footer (no data read). A group without statistics for a column
+    gets bounds that rule nothing out; a group whose datetimes are all null gets an empty
+    time range, since such rows never match a time window.
+    """
+    k = metadata.num_row_groups
+    schema = metadata.schema
+    index = {schema.column(i).path: i for i in range(len(schema))}
+    lo, hi = np.finfo(np.float64).min, np.finfo(np.float64).max
+    out = [np.full(k, v) for v in (lo, lo, hi, hi)] + [
+        np.full(k, np.iinfo(np.int64).min),
+        np.full(k, np.iinfo(np.int64).max),
+    ]
+    wanted = [(0, _BBOX_LEAVES[0], "min"), (1, _BBOX_LEAVES[1], "min"),
+              (2, _BBOX_LEAVES[2], "max"), (3, _BBOX_LEAVES[3], "max")]  # fmt: skip
+    for g in range(k):
+        group = metadata.row_group(g)
+        for slot, name, which in wanted:
+            stats = group.column(index[name]).statistics
+            if stats is not None and stats.has_min_max:
+                out[slot][g] = getattr(stats, which)
+        stats = group.column(index["datetime"]).statistics
+        if stats is not None and stats.has_min_max:
+            out[4][g], out[5][g] = stats.min_raw, stats.max_raw
+        elif stats is not None and stats.null_count == group.num_rows:
+            out[4][g], out[5][g] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    return tuple(out)
+
+
+class _Group:
+    """The bbox and time columns of one row group, in time order (read on first use)."""
+
+    def __init__(self, start: int, columns: tuple[np.ndarray, ...]) -> None:
+        *bbox, time = columns  # xmin, ymin, xmax, ymax, time
+        order = np.argsort(time, kind="stable")
+        self.rows = start + order  # file row numbers, in time order
+        self.time = time[order]
+        self.bbox = tuple(c[order] for c in bbox)
+
+
 class _Store:
-    """Columns of one catalog file shared by a Catalog and every sub-catalog it yields."""
+    """Columns of one catalog file shared by a Catalog and every sub-catalog it yields.
+
+    Opening reads the footer only: the row count, and per row group the min/max statistics
+    of the bbox and datetime columns. A bbox query keeps the groups those statistics do not
+    rule out and reads just their bbox and datetime columns (cached per group), so a query
+    over a Hilbert-ordered file touches a few groups of 10k rows, not the whole file. Queries
+    without a bbox, and subsets of rows, use whole columns, read on first use.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -80,20 +132,59 @@ class _Store:
                 f"open_catalog: {path!r} is not a geocatalog catalog (needs `geo` metadata with "
                 f"primary column 'geometry' and columns bbox, datetime, id; found {sorted(names)})"
             )
-        head = self.file.read(columns=["bbox", "datetime"])
-        bbox = head.column("bbox").combine_chunks()
-        self.xmin, self.ymin, self.xmax, self.ymax = (
-            bbox.field(k).to_numpy() for k in ("xmin", "ymin", "xmax", "ymax")
-        )
-        self.time = head.column("datetime").cast(pa.int64()).fill_null(_NULL_TIME).to_numpy()
-        self.n = len(self.time)
-        sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
+        metadata = self.file.metadata
+        self.n = metadata.num_rows
+        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
         self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.group_stats = _group_statistics(metadata)
+        self._groups: dict[int, _Group] = {}
+        self._head: tuple[np.ndarray, ...] | None = None
         self._wkb: dict[int, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._table: pa.Table | None = None
         self._time_order: tuple[np.ndarray, np.ndarray] | None = None
         self._bbox_by_time: tuple[np.ndarray, ...] | None = None
+
+    def _columns_of(self, table: pa.Table) -> tuple[np.ndarray, ...]:
+        bbox = table.column("bbox").combine_chunks()
+        time = table.column("datetime").cast(pa.int64()).fill_null(_NULL_TIME).to_numpy()
+        return (*(bbox.field(k).to_numpy() for k in ("xmin", "ymin", "xmax", "ymax")), time)
+
+    def head(self) -> tuple[np.ndarray, ...]:
+        """The whole ``xmin, ymin, xmax, ymax, time`` columns (read on first use)."""
+        if self._head is None:
+            self._head = self._columns_of(self.file.read(columns=["bbox", "datetime"]))
+        return self._head
+
+    xmin = property(lambda self: self.head()[0])
+    ymin = property(lambda self: self.head()[1])
+    xmax = property(lambda self: self.head()[2])
+    ymax = property(lambda self: self.head()[3])
+    time = property(lambda self: self.head()[4])
+
+    def group(self, g: int) -> _Group:
+        """Row group ``g``'s bbox and time columns in time order (read once, then cached)."""
+        if g not in self._groups:
+            a, b = self.group_start[g], self.group_start[g + 1]
+            if self._head is not None:
+                columns = tuple(c[a:b] for c in self._head)
+            else:
+                table = self.file.read_row_group(int(g), columns=["bbox", "datetime"])
+                columns = self._columns_of(table)
+            self._groups[g] = _Group(int(a), columns)
+        return self._groups[g]
+
+    def candidate_groups(
+        self, parts: list[tuple[float, ...]], lo: int | None, hi: int | None
+    ) -> np.ndarray:
+        """Row groups whose statistics allow a row in one of ``parts`` (and in [lo, hi))."""
+        x0, y0, x1, y1, t0, t1 = self.group_stats
+        hit = np.zeros(len(x0), dtype=bool)
+        for px0, py0, px1, py1 in parts:
+            hit |= (x0 <= px1) & (x1 >= px0) & (y0 <= py1) & (y1 >= py0)
+        if lo is not None and hi is not None:
+            hit &= (t0 < hi) & (t1 >= lo)
+        return np.flatnonzero(hit)
 
     def bbox_by_time(self) -> tuple[np.ndarray, ...]:
         """The bbox columns in time order (built on first use, then cached).
@@ -215,15 +306,13 @@ class Catalog:
         timed = t0 is not None or t1 is not None
         lo = max(_NULL_TIME + 1, t0) if t0 is not None else _NULL_TIME + 1
         hi = t1 if t1 is not None else np.iinfo(np.int64).max
-        if timed and rows is None:
+        if rows is None and bbox is not None:
+            rows = self._spatial_in_groups(bbox_to_4326(bbox, crs), (lo, hi) if timed else None)
+            bbox = None  # done
+        elif timed and rows is None:
             order, sorted_time = store.time_order()
             a, b = np.searchsorted(sorted_time, [lo, hi], side="left")
-            if bbox is not None:
-                columns = tuple(c[a:b] for c in store.bbox_by_time())
-                rows = np.sort(self._spatial(bbox_to_4326(bbox, crs), order[a:b], columns))
-                bbox = None  # done
-            else:
-                rows = np.sort(order[a:b])
+            rows = np.sort(order[a:b])
         elif timed:
             t = store.time[rows]
             rows = rows[(t >= lo) & (t < hi)]
@@ -234,6 +323,31 @@ class Catalog:
         if where is not None and len(rows):
             rows = rows[self._where(where, rows)]
         return Catalog(store, rows)
+
+    def _spatial_in_groups(
+        self, geom: shapely.Geometry, window: tuple[int, int] | None
+    ) -> np.ndarray:
+        """Rows of the whole file matching ``geom`` (and the time ``window``), ascending.
+
+        Only row groups whose footer statistics allow a match are read; inside each, the
+        rows are in time order, so a window is a contiguous slice.
+        """
+        store = self._store
+        parts = [part.bounds for part in getattr(geom, "geoms", [geom])]
+        rows, columns = [], []
+        for g in store.candidate_groups(parts, *(window or (None, None))):
+            group = store.group(int(g))
+            a, b = (
+                np.searchsorted(group.time, window, side="left")
+                if window is not None
+                else (0, len(group.rows))
+            )
+            rows.append(group.rows[a:b])
+            columns.append(tuple(c[a:b] for c in group.bbox))
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        merged = tuple(np.concatenate(c) for c in zip(*columns, strict=True))
+        return np.sort(self._spatial(geom, np.concatenate(rows), merged))
 
     def _spatial(
         self,
@@ -363,9 +477,10 @@ class Catalog:
 def open_catalog(path: str | os.PathLike) -> Catalog:
     """Open a GeoParquet catalog written by :func:`build_catalog`.
 
-    Only the metadata and the ``bbox`` and ``datetime`` columns are read now (a few
-    milliseconds for 100k items); footprints are read per row group when a query needs
-    them, other columns on first access.
+    Only the footer is read now (row count and per-row-group statistics; about a
+    millisecond, also for 1M items). A bbox query reads the bbox and datetime columns of
+    the row groups its statistics cannot rule out, and footprints of the rows it must test
+    exactly; other columns are read on first access.
 
     Example:
         >>> import tempfile, os

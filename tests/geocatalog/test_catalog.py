@@ -297,3 +297,53 @@ def test_to_geopandas(catalog_path):
             cat.to_geopandas()
     else:
         assert len(cat.to_geopandas()) == N_ITEMS
+
+
+def test_queries_read_only_the_row_groups_their_statistics_allow(tmp_path):
+    # 60 one-degree boxes along the equator, 3 per row group; every 4th item has no time.
+    items = [
+        {"type": "Feature", "id": f"i{k:02d}", "geometry": None, "assets": {},
+         "bbox": [k, 0.0, k + 1.0, 1.0],
+         "properties": {"datetime": None if k % 4 == 0 else f"2024-{k % 12 + 1:02d}-10"}}
+        for k in range(60)
+    ]  # fmt: skip
+    path = build_catalog(items, tmp_path / "c.parquet", row_group_size=3)
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == 20
+    hot = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i)
+           for i in range(meta.row_group(0).num_columns)}  # fmt: skip
+    for name in ("bbox.xmin", "bbox.ymax", "datetime"):  # read as a copy: PLAIN, no codec
+        assert (
+            hot[name].compression == "UNCOMPRESSED" and "RLE_DICTIONARY" not in hot[name].encodings
+        )
+    assert hot["geometry"].compression == "ZSTD"
+
+    def oracle(x0, x1, start=None, end=None):
+        out = []
+        for it in items:
+            when = it["properties"]["datetime"]
+            if (start or end) and when is None:
+                continue
+            if (start and when < start) or (end and when >= end):
+                continue
+            if it["bbox"][0] <= x1 and it["bbox"][2] >= x0:
+                out.append(it["id"])
+        return sorted(out)
+
+    cat = open_catalog(path)
+    assert cat._store._groups == {} and cat._store._head is None  # open read the footer only
+    assert sorted(cat.query((10.5, 0.2, 12.5, 0.8)).ids) == oracle(10.5, 12.5)
+    assert sorted(cat._store._groups) == [3, 4]  # rows 9-14 hold x in [9, 15]
+    assert cat._store._head is None
+    assert sorted(cat.query((7.5, 0.2, 16.5, 0.8), start="2024-01-01").ids) == oracle(
+        7.5, 16.5, "2024-01-01"
+    )
+    assert sorted(cat.query((20.2, 0, 20.4, 1), start="2024-01-01", end="2024-12-31").ids) == (
+        oracle(20.2, 20.4, "2024-01-01", "2024-12-31")
+    )
+    assert sorted(cat.query((0, 0, 60, 1)).ids) == oracle(0, 60)  # untimed: null times kept
+    assert len(cat.query((0, 0, 60, 1), start="2000-01-01")) == 45
+    assert sorted(cat.query(start="2024-03-01", end="2024-05-01").ids) == oracle(
+        -1, 99, "2024-03-01", "2024-05-01"
+    )
+    assert len(cat.query((100.0, 0.0, 101.0, 1.0))) == 0

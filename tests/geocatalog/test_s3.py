@@ -16,7 +16,7 @@ from affine import Affine
 
 import geocatalog
 from geocatalog._catalog import open_catalog
-from geocatalog._catalog_build import build_catalog
+from geocatalog._catalog_build import append_items, build_catalog
 from geocatalog._errors import CatalogError
 from geocatalog._io import read_raster, save_cog
 from geocatalog._load import load_raster
@@ -133,3 +133,27 @@ def test_catalog_on_s3_queries_and_loads_as_local(s3, tmp_path):
         local = str(tmp_path / sl.href.rsplit("/", 1)[1])
         _assert_same(sl.load(), load_raster(local))
         _assert_same(sl.load(bands=(2,)), load_raster(local, bands=(2,)))
+
+
+def test_append_items_on_s3_equals_the_local_append(s3, tmp_path):
+    local_paths, uris = [], []
+    for i in range(4):
+        local = save_cog(_scene(10 + i), str(tmp_path / f"app_{i}.tif"), overviews=False)
+        uri = save_cog(_scene(10 + i), f"s3://{BUCKET}/app/app_{i}.tif", overviews=False)
+        local_paths.append(local)
+        uris.append(uri)
+    when = dict.fromkeys([*local_paths, *uris], WHEN).__getitem__
+    local = build_catalog(local_paths[:2], tmp_path / "app.parquet", datetime_fn=when)
+    remote = build_catalog(uris[:2], f"s3://{BUCKET}/app/cat.parquet", datetime_fn=when)
+    open_catalog(remote).query(start=WHEN)  # the old version, read once in this process
+    # items 1 (again: replaces its row), 2 and 3
+    append_items(local, local_paths[1:], datetime_fn=when)
+    assert append_items(remote, uris[1:], datetime_fn=when) == remote
+    remote_table, local_table = open_catalog(remote).to_arrow(), open_catalog(local).to_arrow()
+    assert remote_table.column("id").to_pylist() == local_table.column("id").to_pylist()
+    assert len(remote_table) == 4
+    assert remote_table.drop_columns("href").equals(local_table.drop_columns("href"))
+    assert sorted(remote_table.column("href").to_pylist()) == uris
+    assert [i.base_name for i in s3.get_file_info(pafs.FileSelector(f"{BUCKET}/app"))] == [
+        "app_0.tif", "app_1.tif", "app_2.tif", "app_3.tif", "cat.parquet"
+    ]  # fmt: skip
