@@ -174,6 +174,49 @@ def test_default_executor_and_other_op_is_refused(world, tmp_path):
     json.dumps(read_manifest(out_dir / "manifest.jsonl"))
 
 
+def test_async_and_batched_maps_give_the_same_outputs(world, tmp_path):
+    catalog = make_catalog(world["paths"][:8], tmp_path / "catalog.parquet")
+    ref = outputs(world["ref"])
+    inner = pk.parallel.ProcessMap(n_workers=2, on_error="collect")
+    executors = {
+        "async": pk.parallel.AsyncMap(concurrency=2, on_error="log_and_continue"),
+        "batched": pk.parallel.BatchedMap(3, on_error="log_and_continue", inner=inner),
+    }
+    for name, executor in executors.items():
+        out_dir = tmp_path / name
+        report = CatalogPipeline(catalog, w.case1_op(), executor, out_dir=out_dir).run()
+        assert report.counts == {"ok": 8, "skipped": 0, "failed": 0}, name
+        got = outputs(out_dir)
+        assert len(got) == 8 and got == {k: v for k, v in ref.items() if k in got}, name
+
+
+def test_batched_map_fails_only_the_slice_that_raised(world, tmp_path):
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    paths = [shutil.copy(p, folder) for p in world["paths"][:6]]
+    catalog = make_catalog(paths, tmp_path / "catalog.parquet")
+    Path(paths[4]).write_bytes(b"garbage")  # in the second batch of three
+    out_dir = tmp_path / "out"
+    executor = pk.parallel.BatchedMap(3, on_error="collect")
+    report = CatalogPipeline(catalog, w.case1_op(), executor, out_dir=out_dir).run()
+    assert report.counts == {"ok": 5, "skipped": 0, "failed": 1}
+    (failed,) = report.by_status("failed")
+    assert failed.item_id == "scene_04" and failed.error["type"] == "RasterioIOError"
+    assert len(outputs(out_dir)) == 5
+    # under on_error="raise" the run stops after the batch, with the manifest written
+    out_dir = tmp_path / "raise"
+    executor = pk.parallel.BatchedMap(3, on_error="raise")
+    with pytest.raises(pk.parallel.ParallelError, match="RasterioIOError"):
+        CatalogPipeline(catalog, w.case1_op(), executor, out_dir=out_dir, batch_size=3).run()
+    statuses = [r["status"] for r in read_manifest(out_dir / "manifest.jsonl")]
+    order = [sl.item_id for sl in catalog.iter_slices()]  # the pipeline's batches: 3 in a row
+    bad = order.index("scene_04")
+    last = bad // 3 * 3 + 3  # its batch ran to the end, later batches did not run
+    assert statuses == ["ok"] * bad + ["failed"] + ["ok"] * (last - bad - 1) + ["pending"] * (
+        len(order) - last
+    )
+
+
 @pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")
 @pytest.mark.filterwarnings("ignore:.*Creating scratch directories.*:UserWarning")
 def test_dask_map_gives_the_same_outputs(world, tmp_path):

@@ -17,11 +17,12 @@ import logging
 import os
 import re
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import pipekit as pk
-from pipekit.parallel import AbstractMap, Failure, ParallelError, ThreadMap
+from pipekit.parallel import AbstractMap, BatchedMap, Failure, ParallelError, ThreadMap
 
 from .._catalog import Catalog
 from .._errors import GeoError
@@ -137,6 +138,26 @@ def process_slice(op: Callable[[Any], Any], out_dir: str, loader: Loader, sl: Ge
     return {"status": "ok", "seconds": time.perf_counter() - start}
 
 
+def process_batch(
+    op: Callable[[Any], Any], out_dir: str, loader: Loader, slices: list[GeoSlice]
+) -> list[dict]:
+    """:func:`process_slice` over a list (the task shape of ``BatchedMap``), slice by slice.
+
+    A slice that raises gets its own ``{"status": "failed", ...}`` entry and the rest of
+    the batch still runs; :class:`CatalogPipeline` applies the executor's ``on_error``.
+    """
+    out = []
+    for sl in slices:
+        try:
+            out.append(process_slice(op, out_dir, loader, sl))
+        except Exception as exc:
+            out.append({
+                "status": "failed", "type": type(exc).__name__, "message": str(exc),
+                "traceback": "".join(traceback.format_exception(exc)),
+            })  # fmt: skip
+    return out
+
+
 def write_manifest(path: str, records: Sequence[SliceRecord]) -> None:
     """Write the records as JSON lines, atomically, to a local file or an object."""
     lines = (json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in records)
@@ -179,7 +200,9 @@ class CatalogPipeline:
         op: a callable ``GeoTensor -> GeoTensor`` (a pipekit Operator, usually from YAML);
             sent to workers, so it must pickle for process and dask executors.
         parallel: a ``pipekit.parallel`` executor (``ProcessMap``, ``ThreadMap``,
-            ``DaskMap``, ...). None runs sequentially in this process with
+            ``AsyncMap``, ``DaskMap``, or ``BatchedMap``, whose tasks are lists of slices run
+            one by one, each failing on its own; its ``inner`` map runs the batches). None
+            runs sequentially in this process with
             ``ThreadMap(n_workers=1, on_error="log_and_continue")``.
         loader: ``loader(slice) -> GeoTensor`` (default :func:`geocatalog.load_raster`); a
             module-level function so it pickles.
@@ -343,7 +366,8 @@ class CatalogPipeline:
                 "CatalogPipeline: %d slices, %d done already, %d to run (%d stale temp files "
                 "removed)", len(slices), len(slices) - len(pending), len(pending), removed,
             )  # fmt: skip
-        work = functools.partial(process_slice, self.op, self.out_dir, self.loader)
+        task = process_batch if isinstance(self.parallel, BatchedMap) else process_slice
+        work = functools.partial(task, self.op, self.out_dir, self.loader)
         size = self.batch_size or max(1, -(-len(pending) // 10))
         for start in range(0, len(pending), size):
             batch = pending[start : start + size]
@@ -352,13 +376,22 @@ class CatalogPipeline:
             except ParallelError as exc:
                 self._settle_after_raise(slices, records, batch, exc)
                 raise
-            for i, res in zip(batch, results, strict=True):
+            raised: Failure | None = None
+            for k, (i, res) in enumerate(zip(batch, results, strict=True)):
+                if isinstance(res, dict) and res["status"] == "failed":  # from process_batch
+                    res = Failure(k, slices[i], res["type"], res["message"], res["traceback"])
+                    if self.parallel.on_error == "raise":
+                        raised = raised or res
+                    elif self.parallel.on_error == "log_and_continue":
+                        logger.warning("CatalogPipeline: %s", res.describe())
                 if isinstance(res, Failure):
                     error = {"type": res.exc_type, "message": res.message}
                     records[i] = self._record(slices[i], "failed", error=error)
                 else:
                     records[i] = self._record(slices[i], res["status"], seconds=res["seconds"])
             write_manifest(self.manifest, records)
+            if raised is not None:
+                raise ParallelError("CatalogPipeline", raised)
             if self.progress:
                 done = start + len(batch)
                 n_failed = sum(r.status == "failed" for r in records)
