@@ -6,31 +6,19 @@ add a ``Case`` for each new operator, with the input it expects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 import geotoolz as gz
 import pipekit as pk
-from geocatalog.testing import synthetic_scene
 
-# Small but real: 13 bands (12 reflectance + QA60), uint16 DN, UTM 30N, 10 m pixels.
-SCENE_SHAPE = (40, 48)
-
-
-def scene() -> gz.GeoTensor:
-    return synthetic_scene(*SCENE_SHAPE, seed=7)
+from ._case import Case, scene
 
 
 def float_scene() -> gz.GeoTensor:
     gt = scene()
     return gt.replace(values=gt.values.astype(np.float32) / 10_000)
-
-
-def call_single(op: pk.Operator, x: Any) -> Any:
-    return op(x)
 
 
 def call_graph(op: pk.Operator, x: Any) -> Any:
@@ -44,15 +32,6 @@ def double(x: Any) -> Any:
 
 def observe(x: Any) -> None:
     np.isnan(x).mean()
-
-
-@dataclass(frozen=True)
-class Case:
-    op: pk.Operator
-    make_input: Callable[[], Any] = scene
-    call: Callable[[pk.Operator, Any], Any] = call_single
-    vmap: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _graph() -> pk.Graph:
@@ -117,3 +96,10 @@ EXAMPLES: dict[str, list[Case]] = {
 
 #: Packages whose operators must all have examples.
 PACKAGES = list(pk.registry.FAMILY_PACKAGES)
+
+# Examples kept beside the operators' own families (one module each, so that work on one
+# family does not touch this file); each defines EXAMPLES of the same form.
+from . import _examples_augment, _examples_model, _examples_patch  # noqa: E402
+
+for _module in (_examples_augment, _examples_model, _examples_patch):
+    EXAMPLES.update(_module.EXAMPLES)

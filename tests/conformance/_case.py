@@ -1,0 +1,31 @@
+"""The conformance ``Case`` record and the default input, shared by every examples module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pipekit as pk
+from geocatalog import GeoTensor
+from geocatalog.testing import synthetic_scene
+
+# Small but real: 13 bands (12 reflectance + QA60), uint16 DN, UTM 30N, 10 m pixels.
+SCENE_SHAPE = (40, 48)
+
+
+def scene() -> GeoTensor:
+    return synthetic_scene(*SCENE_SHAPE, seed=7)
+
+
+def call_single(op: pk.Operator, x: Any) -> Any:
+    return op(x)
+
+
+@dataclass(frozen=True)
+class Case:
+    op: pk.Operator
+    make_input: Callable[[], Any] = scene
+    call: Callable[[pk.Operator, Any], Any] = call_single
+    vmap: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
