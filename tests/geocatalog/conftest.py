@@ -1,44 +1,12 @@
-"""Shared fixtures for geocatalog tests: rasterio's own window and bounds arithmetic as
-oracles, and a real S3-compatible server (moto) on 127.0.0.1."""
+"""Shared fixtures for geocatalog tests: a real S3-compatible server (moto) on 127.0.0.1.
+
+rasterio's window and bounds oracles are in ``tests/conftest.py``."""
 
 import subprocess
 import sys
-import warnings
 
 import pyarrow.fs as pafs
 import pytest
-import rasterio.transform
-import rasterio.windows
-from affine import Affine
-
-
-def _quiet(fn, *args):
-    # affine 3.0.1 flags the `*` operator rasterio uses internally (PendingDeprecationWarning).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        return fn(*args)
-
-
-@pytest.fixture
-def rio_window_transform():
-    """``rasterio.windows.transform`` for ``(row_off, col_off)``: the oracle for slicing."""
-
-    def window_transform(transform: Affine, row_off: int, col_off: int) -> Affine:
-        window = rasterio.windows.Window(col_off, row_off, 1, 1)
-        return _quiet(rasterio.windows.transform, window, transform)
-
-    return window_transform
-
-
-@pytest.fixture
-def rio_array_bounds():
-    """``rasterio.transform.array_bounds``: the oracle for ``GeoTensor.bounds``."""
-
-    def array_bounds(height: int, width: int, transform: Affine) -> tuple[float, ...]:
-        return _quiet(rasterio.transform.array_bounds, height, width, transform)
-
-    return array_bounds
-
 
 # The server runs in a child process: GDAL holds the GIL while it waits on HTTP, so a server
 # thread inside the test process would deadlock.
