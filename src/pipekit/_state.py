@@ -56,6 +56,11 @@ def encode(value: Any, where: str, *, allow_objects: bool = False) -> Any:
         if bad:
             raise ConfigError(f"{where}: config mappings need string keys, got {bad[0]!r}")
         return {k: encode(v, f"{where}.{k}", allow_objects=allow_objects) for k, v in value.items()}
+    to_config = getattr(value, "to_config", None)
+    if callable(to_config) and not isinstance(value, type):
+        # Framework-free config objects (geopatcher's patcher pieces) describe themselves as
+        # plain data; the operator that holds one rebuilds it from that data on load.
+        return encode(to_config(), where, allow_objects=allow_objects)
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         raise ConfigError(
             f"{where} is an array of shape {tuple(value.shape)}: arrays are parameters, not "

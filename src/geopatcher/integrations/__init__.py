@@ -1,0 +1,1 @@
+"""Glue between geopatcher and the frameworks: ``pipekit`` (Operators) and ``pipekit_jax``."""
