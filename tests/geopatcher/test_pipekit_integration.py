@@ -101,13 +101,18 @@ def test_case3_infer_host_equals_jit_and_traces_once_for_five_locations():
 
 def test_the_compiled_program_does_not_grow_with_the_number_of_chips():
     infer = case3_infer(TinyCNN(jax.random.key(1)))
-    sizes = {}
-    for shape in [(120, 120), (400, 330)]:
-        gt = on_device(scene(shape=shape))
-        n_chips = len(PATCHER.offsets(shape))
-        sizes[n_chips] = count_equations(eqx.filter_make_jaxpr(infer)(gt)[0].jaxpr)
-    (few, a), (many, b) = sorted(sizes.items())
-    assert many > 5 * few and a == b
+    # Pairs of the same structure: chips on a regular grid only (120, 400 = 64 + k * 56), and
+    # a regular grid plus a flush last row and column (130, 410: boundary="shift").
+    for small, large in [((120, 120), (400, 400)), ((130, 130), (410, 410))]:
+        sizes = {}
+        for shape in (small, large):
+            gt = on_device(scene(shape=shape))
+            n_chips = len(PATCHER.offsets(shape))
+            sizes[n_chips] = count_equations(eqx.filter_make_jaxpr(infer)(gt)[0].jaxpr)
+        (few, a), (many, b) = sorted(sizes.items())
+        # Equal up to a zero-width pad or a no-op slice that depends on divisibility; a
+        # traced loop over chips would add hundreds of equations per chip.
+        assert many > 5 * few and abs(a - b) <= 4, sizes
 
 
 def test_grad_through_the_stitch_matches_finite_differences():

@@ -87,9 +87,9 @@ class GridSampler(pk.Operator):
             if len(offsets) == 0:
                 raise PatchShapeError(f"GridSampler: the sampler gives no chips on {shape}")
             fill = pad_value(x.fill_value, x.dtype)
-            values = gather(x.values, offsets, self.patcher.geometry.size, fill)
+            values, offsets, layout = gather(x.values, offsets, self.patcher.geometry.size, fill)
             return Chips(offsets, self.patcher, shape, values=values, origin=x.offset,
-                         lattice=x.lattice, fill_value=x.fill_value)  # fmt: skip
+                         lattice=x.lattice, fill_value=x.fill_value, layout=layout)  # fmt: skip
         field = SpatialPatcher._field(x)
         items = tuple(chip for _, _, chip in self.patcher.iter_chips(field))
         offsets = self.patcher.offsets(field)
@@ -143,7 +143,8 @@ class ApplyToChips(pk.Operator):
         # An op may set a new fill value (indices use NaN): it is static, so it survives vmap.
         fill = out.fill_value if isinstance(out, GeoTensor) else chips.fill_value
         return Chips(chips.offsets, chips.patcher, chips.field_shape, values=_values_of(out),
-                     origin=chips.origin, lattice=chips.lattice, fill_value=fill)  # fmt: skip
+                     origin=chips.origin, lattice=chips.lattice, fill_value=fill,
+                     layout=chips.layout)  # fmt: skip
 
     def _vmapped(self, stacked: GeoTensor) -> Any:
         n = stacked.values.shape[0]
@@ -197,10 +198,15 @@ class Stitch(pk.Operator):
         if not chips.on_device:
             return self._host(chips, by_index)
         if by_index:
-            return ChipResults(chips.values, chips.offsets, chips.origin, chips.lattice)
+            values, offsets = chips.values, chips.offsets
+            if chips.layout is not None:  # stored phase by phase: back to sampler order
+                order = chips.layout.to_sampler_order()
+                values = jax.tree.map(lambda leaf: leaf[order], values)
+                offsets = offsets[order]
+            return ChipResults(values, offsets, chips.origin, chips.lattice)
         fill = chips.fill_value
         values = scatter_overlap_add(chips.values, chips.offsets, chips.patcher,
-                                     chips.field_shape, fill)  # fmt: skip
+                                     chips.field_shape, fill, chips.layout)  # fmt: skip
         return GeoTensor.from_lattice(values, chips.origin, chips.lattice, _float_fill(fill))
 
     @staticmethod
