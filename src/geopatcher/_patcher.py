@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -71,8 +74,7 @@ class OverlapAdd:
         self.den = np.zeros(self.extent)
         self.first: tuple[int, ...] | None = None
 
-    def add(self, row: int, col: int, y: np.ndarray, weights: np.ndarray) -> None:
-        """Accumulate chip output ``y (*band, h, w)`` at ``(row, col)`` with ``weights (h, w)``."""
+    def _setup(self, y: np.ndarray) -> None:
         h, w = self.size
         if y.shape[-2:] != (h, w):
             raise PatchShapeError(
@@ -85,16 +87,59 @@ class OverlapAdd:
             self.num = np.zeros((*y.shape[:-2], *self.extent), dtype=dtype)
             self.den = self.den.astype(dtype)
             self._buf = np.empty(y.shape, dtype=dtype)
-            self._w = np.empty((h, w), dtype=dtype)
         elif y.shape != self.first:
             raise PatchShapeError(
                 f"overlap-add: a chip output has shape {y.shape}, the first had {self.first}"
             )
+
+    def _accumulate(self, row: int, col: int, y: np.ndarray, weights: Any, buf: Any) -> None:
+        h, w = self.size
         r, c = row - self.top, col - self.left
-        self._w[...] = weights
-        np.multiply(y, self._w, out=self._buf)
-        self.num[..., r : r + h, c : c + w] += self._buf
-        self.den[r : r + h, c : c + w] += self._w
+        weights = weights.astype(self.num.dtype, copy=False)
+        np.multiply(y, weights, out=buf)
+        self.num[..., r : r + h, c : c + w] += buf
+        self.den[r : r + h, c : c + w] += weights
+
+    def add(self, row: int, col: int, y: np.ndarray, weights: np.ndarray) -> None:
+        """Accumulate chip output ``y (*band, h, w)`` at ``(row, col)`` with ``weights (h, w)``."""
+        self._setup(y)
+        self._accumulate(row, col, y, weights, self._buf)
+
+    def add_all(self, chips: Sequence[tuple[int, int, np.ndarray, np.ndarray]]) -> None:
+        """Accumulate many ``(row, col, y, weights)`` chips, in threads over bands of rows.
+
+        The canvas is cut into one horizontal band per worker; the chips inside a band are
+        added by its thread (bands are disjoint, so no two threads write one pixel; NumPy
+        releases the GIL in the arithmetic), then the chips crossing a band edge serially.
+        The sums are those of adding the chips one by one, up to float rounding order.
+        """
+        if not chips:
+            return
+        for _, _, y, _ in chips:
+            self._setup(y)
+        n = min(_workers(), max(1, self.extent[0] // (2 * self.size[0])))
+        edges = np.linspace(0, self.extent[0], n + 1).astype(int)
+        bands: list[list[tuple]] = [[] for _ in range(n)]
+        crossing = []
+        for chip in chips:
+            r0 = chip[0] - self.top
+            band = int(np.searchsorted(edges, r0, side="right")) - 1
+            if r0 + self.size[0] <= edges[band + 1]:
+                bands[band].append(chip)
+            else:
+                crossing.append(chip)
+
+        def run(part: list[tuple]) -> None:
+            buf = np.empty_like(self._buf)
+            for r, c, y, weights in part:
+                self._accumulate(r, c, y, weights, buf)
+
+        if n > 1:
+            with ThreadPoolExecutor(n) as pool:
+                list(pool.map(run, bands))
+        else:
+            run(bands[0])
+        run(crossing)
 
     def add_weight(self, row: int, col: int, weights: np.ndarray) -> None:
         """Accumulate only the weights of a chip (for :meth:`SpatialPatcher.weight_map`)."""
@@ -113,11 +158,32 @@ class OverlapAdd:
         rows = slice(-self.top, -self.top + self.shape[0])
         cols = slice(-self.left, -self.left + self.shape[1])
         num, den = self.num[..., rows, cols], self.den[rows, cols]
-        covered = den > 0
-        np.divide(num, den, out=num, where=covered)
-        if not covered.all():
-            num[..., ~covered] = pad_value(fill_value, num.dtype)
+        fill = pad_value(fill_value, num.dtype)
+
+        def normalise(part: slice) -> None:
+            d = den[part]
+            covered = d > 0
+            np.divide(num[..., part, :], d, out=num[..., part, :], where=covered)
+            if not covered.all():
+                num[..., part, :][..., ~covered] = fill
+
+        n = _workers()
+        edges = np.linspace(0, self.shape[0], n + 1).astype(int)
+        parts = [slice(a, b) for a, b in itertools.pairwise(edges) if b > a]
+        if len(parts) > 1:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                list(pool.map(normalise, parts))
+        else:
+            normalise(slice(None))
         return num
+
+
+def _workers() -> int:
+    """Threads for the NumPy overlap-add: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def overlap_add(
@@ -132,8 +198,8 @@ def overlap_add(
     Pixels with zero total weight get ``fill_value`` (NaN when None).
     """
     acc = OverlapAdd(offsets, tuple(weights.shape[-2:]), shape)
-    for k, (r, c) in enumerate(np.asarray(offsets).reshape(-1, 2).tolist()):
-        acc.add(r, c, np.asarray(outputs[k]), weights[k])
+    pairs = np.asarray(offsets).reshape(-1, 2).tolist()
+    acc.add_all([(r, c, np.asarray(outputs[k]), weights[k]) for k, (r, c) in enumerate(pairs)])
     return acc.result(fill_value)
 
 
@@ -250,7 +316,7 @@ class SpatialPatcher:
         """
         field = self._field(field)
         offsets = self.offsets(field)
-        sink = self._sink(field, offsets)
+        sink = self._sink(field, offsets, streaming=True)
         n = len(offsets)
         for k, (r, c, chip) in enumerate(self.iter_chips(field)):
             sink.add(r, c, fn(chip))
@@ -258,11 +324,13 @@ class SpatialPatcher:
                 logger.info("SpatialPatcher: %d/%d chips", k + 1, n)
         return sink.result()
 
-    def _sink(self, field: Field, offsets: np.ndarray) -> _ByIndexSink | _OverlapAddSink:
+    def _sink(
+        self, field: Field, offsets: np.ndarray, streaming: bool = False
+    ) -> _ByIndexSink | _OverlapAddSink:
         if isinstance(self.aggregation, SpatialByIndex):
             return _ByIndexSink(field.domain)
         acc = OverlapAdd(offsets, self.geometry.size, field.domain.shape)
-        return _OverlapAddSink(field, acc, self.window)
+        return _OverlapAddSink(field, acc, self.window, streaming)
 
     @staticmethod
     def _field(source: Any) -> Field:
@@ -295,17 +363,32 @@ class _ByIndexSink:
 class _OverlapAddSink:
     """Weights each chip output with its boundary-aware window and accumulates it."""
 
-    def __init__(self, field: Field, acc: OverlapAdd, window: Window) -> None:
+    def __init__(self, field: Field, acc: OverlapAdd, window: Window, streaming: bool) -> None:
         self.field, self.acc, self.window = field, acc, window
         self.fill = field.fill_value
+        self.streaming = streaming  # False: keep chips and add them all at once, in threads
+        self.pending: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        self._cache: dict[tuple, np.ndarray] = {}
 
     def add(self, r: int, c: int, out: Any) -> None:
         if getattr(out, "fill_value", None) is not None:
             self.fill = out.fill_value  # an op may set a new fill value (NaN for indices)
-        weights = chip_weights(self.window, self.acc.size, np.array([[r, c]]), self.acc.shape)
-        self.acc.add(r, c, _values(out), weights[0])
+        y = _values(out)
+        (h, w), (rows, cols) = self.acc.size, self.acc.shape
+        # A chip's weights depend only on which field borders it touches: 9 cases at most.
+        key = (r <= 0, r + h >= rows, c <= 0, c + w >= cols, result_dtype(y.dtype))
+        weights = self._cache.get(key)
+        if weights is None:
+            weights = chip_weights(self.window, self.acc.size, np.array([[r, c]]), (rows, cols))
+            weights = self._cache[key] = weights[0].astype(key[-1])
+        if self.streaming:
+            self.acc.add(r, c, y, weights)
+        else:
+            self.pending.append((r, c, y, weights))
 
     def result(self) -> Any:
+        self.acc.add_all(self.pending)
+        self.pending = []
         return self.field.wrap(self.acc.result(self.fill), self.fill)
 
 

@@ -2,8 +2,9 @@
 
 Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
-(normalised differences). Every operator also accepts a bare array of shape
-``(..., band, y, x)`` and runs eagerly on NumPy or traced under JAX.
+(normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns).
+Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
+eagerly on NumPy or traced under JAX.
 
 ``GeoTensor`` is re-exported from geocatalog and ``Tap``/``Sequential`` from pipekit, so
 ``gz.Tap is pk.Tap``.
@@ -25,9 +26,11 @@ from geocatalog import GeoTensor as GeoTensor
 from pipekit import Sequential as Sequential, Tap as Tap
 
 from . import (
+    augment as augment,
     catalog_ops as catalog_ops,
     cloud as cloud,
     indices as indices,
+    patch_ops as patch_ops,
     radiometry as radiometry,
 )
 
@@ -37,8 +40,10 @@ __all__ = [
     "Sequential",
     "Tap",
     # operator groups and drivers
+    "augment",
     "catalog_ops",
     "cloud",
     "indices",
+    "patch_ops",
     "radiometry",
 ]

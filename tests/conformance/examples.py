@@ -99,7 +99,7 @@ PACKAGES = list(pk.registry.FAMILY_PACKAGES)
 
 # Examples kept beside the operators' own families (one module each, so that work on one
 # family does not touch this file); each defines EXAMPLES of the same form.
-from . import _examples_augment, _examples_model, _examples_patch  # noqa: E402
+from . import _examples_active, _examples_augment, _examples_model, _examples_patch  # noqa: E402
 
-for _module in (_examples_augment, _examples_model, _examples_patch):
+for _module in (_examples_active, _examples_augment, _examples_model, _examples_patch):
     EXAMPLES.update(_module.EXAMPLES)

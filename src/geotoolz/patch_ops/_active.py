@@ -1,0 +1,371 @@
+"""ActiveSampler: the k chips a score op ranks highest (or lowest), in a scene or a catalog."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, get_args
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from affine import Affine
+from jaxtyping import Float, Int, Shaped
+
+import pipekit as pk
+from geocatalog import GeoSlice, GeoTensor, Lattice, load_raster
+from geopatcher import (
+    PatchConfigError,
+    PatchShapeError,
+    SpatialByIndex,
+    SpatialPatcher,
+    from_config as patch_from_config,
+)
+from geopatcher.integrations.pipekit import ApplyToChips, GridSampler, Stitch
+
+__all__ = ["MODES", "ActiveSampler", "ChipSelection", "Mode", "ScoredChip"]
+
+#: Which end of the ranking ``ActiveSampler`` keeps: the highest scores or the lowest.
+Mode = Literal["top", "bottom"]
+MODES: tuple[str, ...] = get_args(Mode)
+AnyArray = np.ndarray | jax.Array
+
+
+class ChipSelection(eqx.Module):
+    """The chips :class:`ActiveSampler` picked in one scene, best first.
+
+    Attributes:
+        scores: the chips' scores ``(k,)``, as ``score_op`` returned them.
+        offsets: top-left ``(row, col)`` of each chip in the scene, ``(k, 2)`` int32.
+        index: each chip's position in the sampler order ``base.offsets(shape)``, ``(k,)``.
+        origin: the scene's integer offset on ``lattice`` (``GeoTensor.offset``), ``(2,)``.
+        lattice: the scene's pixel lattice (static), so chip transforms stay exact.
+
+    Arrays are NumPy for a NumPy scene and JAX for a JAX scene (also under ``jit``).
+    """
+
+    scores: Shaped[AnyArray, " k"]
+    offsets: Int[AnyArray, "k 2"]
+    index: Int[AnyArray, " k"]
+    origin: Int[AnyArray, 2]
+    lattice: Lattice = eqx.field(static=True)
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[-1])
+
+    def transform(self, i: int) -> Affine:
+        """The exact (float64) transform of the ``i``-th chosen chip; host-side."""
+        row, col = (int(v) for v in np.asarray(self.origin) + np.asarray(self.offsets)[i])
+        return self.lattice.transform_at(row, col)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoredChip:
+    """One chip chosen from a catalog: where it is, as a loadable slice, and its score.
+
+    Attributes:
+        slice: the chip as a :class:`geocatalog.GeoSlice` of the item's raster: its ``href``,
+            ``window=((row, row + h), (col, col + w))`` in source pixels, and the item's
+            ``item_id``, ``datetime`` and ``bands``; ``slice.load()`` reads exactly the chip.
+        score: ``score_op``'s value on the chip (NaN stays NaN).
+        item_id: the catalog item the chip belongs to.
+        row, col: top-left pixel of the chip in the source raster.
+    """
+
+    slice: GeoSlice
+    score: float
+    item_id: str | None
+    row: int
+    col: int
+
+
+def _priority(scores: AnyArray, mode: str) -> AnyArray:
+    """An integer key per score, larger = ranked first, in the order ``mode`` asks for.
+
+    Floats are mapped to integers of the same width by the order-preserving bit trick
+    (sign-magnitude to two's complement: negative floats get their 31 (63) low bits
+    flipped), ``-0.0`` counting as ``0.0``; ``"bottom"`` reverses the order with ``~key``;
+    NaN gets the smallest integer, below ``-inf`` in both modes. Float64 keeps float64
+    (int64) keys; every other dtype is ranked as float32.
+    """
+    on_jax = isinstance(scores, jax.Array)
+    xp = jnp if on_jax else np
+    wide = scores.dtype == np.float64
+    fdt, idt = (np.float64, np.int64) if wide else (np.float32, np.int32)
+    s = scores.astype(fdt)
+    s = xp.where(s == 0, xp.zeros((), fdt), s)
+    bits = jax.lax.bitcast_convert_type(s, idt) if on_jax else s.view(idt)
+    flip = xp.asarray(np.iinfo(idt).max, dtype=idt)
+    key = xp.where(bits < 0, bits ^ flip, bits)
+    if mode == "bottom":
+        key = ~key
+    return xp.where(xp.isnan(s), xp.asarray(np.iinfo(idt).min, dtype=idt), key)
+
+
+def _positive_int(name: str, value: Any, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        also = "None or " if allow_none else ""
+        raise pk.ConfigError(f"ActiveSampler({name}) must be {also}a positive int; got {value!r}")
+    return int(value)
+
+
+class ActiveSampler(pk.Operator):
+    """Pick the ``k`` chips of a scene or a catalog that ``score_op`` ranks highest (or lowest).
+
+    Active learning's sampling step (seed Case 10): score every chip, e.g. by a model's
+    predictive uncertainty, and keep the ``k`` most informative ones for labelling.
+
+    Args:
+        base: a :class:`geopatcher.SpatialPatcher` (or its ``to_config()`` dict) whose
+            geometry and sampler say where the chips are; its aggregation must be
+            :class:`geopatcher.SpatialByIndex` (one score per chip, nothing stitched).
+        score_op: an Operator mapping one chip (a GeoTensor) to one real scalar, e.g.
+            ``pk.Sequential([preprocess, pa.ModelOp(m, method="predict_with_uncertainty"),
+            pa.MeanScalar(field="sigma")])``.
+        k: how many chips to keep, a positive int.
+        mode: ``"top"`` keeps the ``k`` highest scores, ``"bottom"`` the ``k`` lowest.
+        batch_size: chips scored together on the JAX path (``ApplyToChips(batch_size)``);
+            None scores all chips of a scene in one vmap.
+
+    Returns:
+        On a GeoTensor (one scene): a :class:`ChipSelection`, NumPy arrays for a NumPy scene,
+        JAX arrays for a JAX one (under ``jit`` too). On a catalog (anything with
+        ``iter_slices()``, e.g. :class:`geocatalog.Catalog`): a list of :class:`ScoredChip`
+        via :meth:`sample`, best first.
+
+    Example:
+        >>> import geopatcher as gp, pipekit as pk, pipekit_array as pa, geotoolz as gz
+        >>> from geocatalog.testing import synthetic_scene
+        >>> base = gp.SpatialPatcher(gp.SpatialRectangular(16), gp.SpatialRegularStride(16),
+        ...                          aggregation=gp.SpatialByIndex())
+        >>> brightness = pk.Sequential([gz.radiometry.ToFloat32(), pa.MeanScalar()])
+        >>> pick = gz.patch_ops.ActiveSampler(base, brightness, k=3, mode="top")
+        >>> pick(synthetic_scene(48, 48, seed=2)).offsets.tolist()  # cloudy chips are bright
+        [[0, 32], [16, 32], [32, 32]]
+
+    Note:
+        Ranking: scores are compared as numbers (float64 stays float64, other dtypes are
+        ranked as float32). Ties go to the chip that comes first in the sampler's order
+        (row-major for :class:`geopatcher.SpatialRegularStride`) and, across a catalog, to
+        the scene that comes first in catalog order. NaN scores rank after every other
+        score (``±inf`` included) in both modes, so they are picked only when there are
+        fewer than ``k`` other chips. With fewer than ``k`` chips in all, every chip is
+        returned (a :class:`ChipSelection` of ``min(k, n_chips)`` chips).
+
+        Both paths score chips one by one with ``GridSampler(base) -> ApplyToChips(score_op)
+        -> Stitch(SpatialByIndex())``. On JAX the chips are gathered, vmapped in batches and
+        ranked with ``jax.lax.top_k`` in one program (no Python loop over chips); on NumPy
+        they are read and scored one at a time and ranked by a stable ``argsort``.
+
+        Compile reuse: :meth:`sample` scores every scene with one ``eqx.filter_jit``
+        function, traced once per scene shape, dtype, lattice (sensor grid and CRS) and
+        fill value, so a catalog of same-grid scenes compiles once.
+    """
+
+    base: SpatialPatcher = eqx.field(static=True)
+    score_op: pk.Operator
+    k: int = eqx.field(static=True)
+    mode: Mode = eqx.field(static=True)
+    batch_size: int | None = eqx.field(static=True)
+
+    def __init__(
+        self,
+        base: SpatialPatcher | Mapping[str, Any],
+        score_op: pk.Operator,
+        k: int,
+        mode: Mode = "top",
+        batch_size: int | None = None,
+    ) -> None:
+        if isinstance(base, Mapping):
+            try:
+                base = patch_from_config(base, "ActiveSampler(base)")
+            except PatchConfigError as err:
+                raise pk.ConfigError(str(err)) from None
+        if not isinstance(base, SpatialPatcher):
+            raise pk.ConfigError(
+                f"ActiveSampler(base) must be a geopatcher.SpatialPatcher (or its to_config() "
+                f"dict); got {type(base).__name__}. Build one: gp.SpatialPatcher(geometry=gp."
+                f"SpatialRectangular((256, 256)), sampler=gp.SpatialRegularStride((256, 256)), "
+                f"aggregation=gp.SpatialByIndex())"
+            )
+        if not isinstance(base.aggregation, SpatialByIndex):
+            raise pk.ConfigError(
+                f"ActiveSampler scores chips one by one, so base.aggregation must be "
+                f"geopatcher.SpatialByIndex(); got {base.aggregation!r}. Build the patcher "
+                f"with aggregation=gp.SpatialByIndex()."
+            )
+        if not isinstance(score_op, pk.Operator):
+            raise pk.ConfigError(
+                f"ActiveSampler(score_op) must be a pipekit Operator mapping one chip to a "
+                f"scalar; got {type(score_op).__name__}. End a pipeline with "
+                f"pipekit_array.MeanScalar(), or wrap a function in pk.Lambda(fn)."
+            )
+        if not isinstance(mode, str) or mode not in MODES:
+            raise pk.ConfigError(
+                f"ActiveSampler(mode) must be one of {MODES} ('top': the k highest scores, "
+                f"'bottom': the k lowest); got {mode!r}"
+            )
+        self.base = base
+        self.score_op = score_op
+        self.k = _positive_int("k", k)
+        self.mode = mode
+        self.batch_size = _positive_int("batch_size", batch_size, allow_none=True)
+
+    def _apply(self, x: Any) -> ChipSelection | list[ScoredChip]:
+        if isinstance(x, GeoTensor):
+            return self.select(x)
+        if callable(getattr(x, "iter_slices", None)):
+            return self.sample(x)
+        raise TypeError(
+            f"ActiveSampler takes one scene (a geocatalog.GeoTensor) or a catalog (an object "
+            f"with iter_slices(), e.g. geocatalog.open_catalog(path)); got {type(x).__name__}. "
+            f"Wrap a bare array in a GeoTensor first."
+        )
+
+    # ------------------------------------------------------------------ one scene
+
+    def select(self, scene: GeoTensor) -> ChipSelection:
+        """The ``min(k, n_chips)`` best chips of one scene, best first (see the class notes)."""
+        if scene.batch_shape:
+            raise PatchShapeError(
+                f"ActiveSampler ranks the chips of one scene; this GeoTensor is stacked with "
+                f"batch shape {scene.batch_shape}. Use eqx.filter_vmap over scenes, or a "
+                f"catalog to rank chips across scenes."
+            )
+        shape = tuple(scene.shape[-2:])
+        n = len(self.base.offsets(shape))
+        if n == 0:
+            raise PatchShapeError(
+                f"ActiveSampler: the sampler gives no chips on a scene of shape {shape} "
+                f"(chip size {self.base.geometry.size}, boundary "
+                f"{self.base.geometry.boundary!r}); use boundary='pad' or a smaller chip."
+            )
+        pipeline = pk.Sequential(
+            [GridSampler(self.base), ApplyToChips(self.score_op, self.batch_size),
+             Stitch(SpatialByIndex())]
+        )  # fmt: skip
+        results = pipeline(scene)
+        scores = _check_scores(results.values, n)
+        k = min(self.k, n)
+        priority = _priority(scores, self.mode)
+        offsets = np.asarray(results.offsets, dtype=np.int32)
+        if isinstance(scores, jax.Array):
+            _, index = jax.lax.top_k(priority, k)
+            return ChipSelection(scores[index], jnp.asarray(offsets)[index], index,
+                                 scene.offset, scene.lattice)  # fmt: skip
+        index = np.argsort(~priority, kind="stable")[:k].astype(np.int32)
+        origin = np.asarray(scene.offset, dtype=np.int32)
+        return ChipSelection(scores[index], offsets[index], index, origin, scene.lattice)
+
+    # ------------------------------------------------------------------ a catalog
+
+    def sample(
+        self, catalog: Any, loader: Callable[[GeoSlice], GeoTensor] = load_raster
+    ) -> list[ScoredChip]:
+        """The ``k`` best chips of a whole catalog (at most ``k``), best first.
+
+        Args:
+            catalog: anything with ``iter_slices()`` yielding :class:`geocatalog.GeoSlice`
+                (a :class:`geocatalog.Catalog`, a query of one).
+            loader: reads one slice into a GeoTensor on the source raster's native pixel
+                grid (the whole raster, or a window of it); default
+                :func:`geocatalog.load_raster`.
+
+        Returns:
+            A list of :class:`ScoredChip` in rank order (ties: catalog order, then
+            sampler order).
+
+        Each scene is loaded, moved to JAX and ranked by one compiled function (see the
+        class notes); only its ``min(k, n_chips)`` best chips come back to the host, where
+        they are merged with the best so far, so memory holds one scene and ``k`` chips.
+        Scenes where the sampler gives no chip are skipped. One 1-pixel read of each
+        source raster places the loaded scene on the raster's pixel grid, so every chip is
+        reported as a window of the source raster (and a reprojecting loader is an error).
+        """
+        if not callable(getattr(catalog, "iter_slices", None)):
+            raise TypeError(
+                f"ActiveSampler.sample takes a catalog (an object with iter_slices(), e.g. "
+                f"geocatalog.open_catalog(path)); got {type(catalog).__name__}"
+            )
+        h, w = self.base.geometry.size
+        best: list[tuple[int, int, int, float, GeoSlice, int, int]] = []
+        for s, sl in enumerate(catalog.iter_slices()):
+            scene = loader(sl)
+            if not isinstance(scene, GeoTensor):
+                raise TypeError(
+                    f"ActiveSampler.sample: the loader must return a geocatalog.GeoTensor; it "
+                    f"returned a {type(scene).__name__} for item {sl.item_id!r}"
+                )
+            if len(self.base.offsets(tuple(scene.shape[-2:]))) == 0:
+                continue
+            row0, col0 = _position_in_source(sl, scene)
+            chosen = jax.device_get(_select_compiled(self, jax.tree.map(jnp.asarray, scene)))
+            scores = np.asarray(chosen.scores, dtype=np.float64)
+            keys = _priority(scores, self.mode).tolist()
+            for key, score, i, (r, c) in zip(keys, scores.tolist(), chosen.index.tolist(),
+                                             chosen.offsets.tolist(), strict=True):  # fmt: skip
+                best.append((key, s, i, score, sl, row0 + r, col0 + c))
+            best.sort(key=lambda e: (-e[0], e[1], e[2]))
+            del best[self.k :]
+        return [
+            ScoredChip(_chip_slice(sl, r, c, h, w), score, sl.item_id, r, c)
+            for _, _, _, score, sl, r, c in best
+        ]
+
+
+def _select(op: ActiveSampler, scene: GeoTensor) -> ChipSelection:
+    return op.select(scene)
+
+
+#: The one compiled function :meth:`ActiveSampler.sample` scores every scene with.
+_select_compiled = eqx.filter_jit(_select)
+
+
+def _check_scores(values: Any, n: int) -> Float[AnyArray, " n"]:
+    """The per-chip scores as one real ``(n,)`` array, or an error naming what came out."""
+    shape = getattr(values, "shape", None)
+    if not isinstance(values, np.ndarray | jax.Array) or tuple(shape) != (n,):
+        got = f"shape {tuple(shape)[1:]}" if shape is not None else type(values).__name__
+        raise PatchShapeError(
+            f"ActiveSampler(score_op) must map one chip to one real scalar; it returned "
+            f"{got} per chip. End the score pipeline with a reduction such as "
+            f"pipekit_array.MeanScalar() (or MeanScalar(field='sigma') after a model that "
+            f"returns a dict)."
+        )
+    if not (jnp.issubdtype(values.dtype, jnp.floating) or jnp.issubdtype(values.dtype, jnp.integer)
+            or values.dtype == bool):  # fmt: skip
+        raise TypeError(
+            f"ActiveSampler ranks real scores; score_op returned dtype {values.dtype}. Take "
+            f"the magnitude or real part first."
+        )
+    return values
+
+
+def _position_in_source(sl: GeoSlice, scene: GeoTensor) -> tuple[int, int]:
+    """Pixel ``(row, col)`` of the scene's top-left corner on the source raster's grid."""
+    probe = load_raster(sl.href, window=((0, 1), (0, 1)), bands=1)
+    src, dst = probe.transform, scene.transform
+    det = src.a * src.e - src.b * src.d
+    dx, dy = dst.c - src.c, dst.f - src.f
+    col = (src.e * dx - src.b * dy) / det
+    row = (src.a * dy - src.d * dx) / det
+    same_linear = np.allclose([dst.a, dst.b, dst.d, dst.e], [src.a, src.b, src.d, src.e],
+                              rtol=1e-9, atol=0.0)  # fmt: skip
+    whole = abs(row - round(row)) <= 1e-6 and abs(col - round(col)) <= 1e-6
+    if probe.lattice.crs != scene.lattice.crs or not same_linear or not whole:
+        raise PatchShapeError(
+            f"ActiveSampler.sample reports chips as pixel windows of the source raster, but "
+            f"the loader put item {sl.item_id!r} on another grid (crs {scene.crs_string}, "
+            f"transform {tuple(dst)[:6]}; the raster has crs {probe.crs_string}, transform "
+            f"{tuple(src)[:6]}). Load scenes on their native grid (no crs/resolution/shape), "
+            f"and reproject the chosen chips afterwards."
+        )
+    return round(row), round(col)
+
+
+def _chip_slice(sl: GeoSlice, row: int, col: int, h: int, w: int) -> GeoSlice:
+    return GeoSlice(href=sl.href, window=((row, row + h), (col, col + w)), datetime=sl.datetime,
+                    bands=sl.bands, item_id=sl.item_id)  # fmt: skip
