@@ -65,6 +65,47 @@ class PhaseLayout(NamedTuple):
         return np.argsort(ij[:, 0] * len(self.cols) + ij[:, 1], kind="stable")
 
 
+class FrozenOffsets:
+    """Chip offsets ``(n, 2)`` as a static, hashable value (hash computed once, from bytes).
+
+    Offsets decide the program's structure (how chips are cut and laid back), so they are
+    static: ``Chips`` can cross a ``jit`` boundary without its offsets being traced.
+    Indexing, ``len`` and ``np.asarray`` give the read-only int64 array.
+    """
+
+    __slots__ = ("_hash", "array")
+
+    def __init__(self, offsets: Any) -> None:
+        if isinstance(offsets, FrozenOffsets):
+            offsets = offsets.array
+        array = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+        array.setflags(write=False)
+        self.array = array
+        self._hash = hash((array.shape, array.tobytes()))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, FrozenOffsets)
+            and self._hash == other._hash
+            and np.array_equal(self.array, other.array)
+        )
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.array if dtype is None else self.array.astype(dtype)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self.array[key]
+
+    def __repr__(self) -> str:
+        return f"FrozenOffsets(n={len(self.array)})"
+
+
 class Chips(eqx.Module):
     """Chips of one field (or the outputs of an op on them), in sampler order.
 
@@ -82,7 +123,7 @@ class Chips(eqx.Module):
             (:class:`PhaseLayout`) and ``offsets`` follows that order; None: sampler order.
     """
 
-    offsets: np.ndarray
+    offsets: FrozenOffsets = eqx.field(static=True, converter=FrozenOffsets)
     patcher: SpatialPatcher = eqx.field(static=True)
     field_shape: tuple[int, int] = eqx.field(static=True)
     values: Any = None
@@ -125,7 +166,7 @@ class ChipResults(eqx.Module):
     """
 
     values: Any
-    offsets: np.ndarray
+    offsets: FrozenOffsets = eqx.field(static=True, converter=FrozenOffsets)
     origin: Int[Array, 2] | None = None
     lattice: Lattice | None = eqx.field(static=True, default=None)
     domain: Domain | None = eqx.field(static=True, default=None)
@@ -361,6 +402,7 @@ def scatter_overlap_add(
             f"returned shape {tuple(outputs.shape[1:])} per chip. Use SpatialByIndex for "
             "outputs of another shape."
         )
+    offsets = np.asarray(offsets)
     dtype = jnp.dtype(result_dtype(outputs.dtype))
     outputs = outputs.astype(dtype)
     top, bottom, left, right = _margins(offsets, size, shape)

@@ -198,7 +198,7 @@ class Stitch(pk.Operator):
         if not chips.on_device:
             return self._host(chips, by_index)
         if by_index:
-            values, offsets = chips.values, chips.offsets
+            values, offsets = chips.values, np.asarray(chips.offsets)
             if chips.layout is not None:  # stored phase by phase: back to sampler order
                 order = chips.layout.to_sampler_order()
                 values = jax.tree.map(lambda leaf: leaf[order], values)
@@ -220,7 +220,7 @@ class Stitch(pk.Operator):
                 stacked = tuple(values)
             return ChipResults(stacked, chips.offsets, domain=chips.field.domain)
         overlap = SpatialPatcher(patcher.geometry, patcher.sampler, patcher.window)
-        out = overlap.stitch(list(chips.items), chips.field, chips.offsets)
+        out = overlap.stitch(list(chips.items), chips.field, np.asarray(chips.offsets))
         if isinstance(out, GeoTensor):
             return out.replace(fill_value=_float_fill(out.fill_value))
         return out
