@@ -34,7 +34,8 @@ from geopatcher._errors import PatchConfigError, PatchShapeError
 from geopatcher._field import pad_value
 from geopatcher._patcher import SpatialPatcher
 
-from ._chips import ChipResults, Chips, gather, scatter_overlap_add
+from ._chips import ChipResults, Chips
+from ._kernels import gather, scatter_overlap_add
 
 __all__ = ["ApplyToChips", "ChipResults", "Chips", "GridSampler", "Stitch"]
 
@@ -91,8 +92,9 @@ class GridSampler(pk.Operator):
             return Chips(offsets, self.patcher, shape, values=values, origin=x.offset,
                          lattice=x.lattice, fill_value=x.fill_value, layout=layout)  # fmt: skip
         field = SpatialPatcher._field(x)
-        items = tuple(chip for _, _, chip in self.patcher.iter_chips(field))
         offsets = self.patcher.offsets(field)
+        h, w = self.patcher.geometry.size
+        items = tuple(field.read(r, c, h, w) for r, c in offsets.tolist())
         return Chips(offsets, self.patcher, field.domain.shape, items=items, field=field)
 
 

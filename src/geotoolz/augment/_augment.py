@@ -150,6 +150,20 @@ def _place(gt: GeoTensor, values: Any, corner_map: Affine) -> GeoTensor:
 # ---------------------------------------------------------------------------- operators
 
 
+def _prepare(op: str, x: Any, key: Any) -> tuple[bool, Any]:
+    """Check the key and the values; whether the key is traced, and the values.
+
+    A GeoTensor with a traced key is refused here: its static lattice would have to depend
+    on the traced decision.
+    """
+    traced = _check_key(op, key)
+    values = values_of(x)
+    _check_values(op, values)
+    if traced and isinstance(x, GeoTensor):
+        raise _traced_geotensor_error(op)
+    return traced, values
+
+
 class RandomFlip(pk.Operator):
     """Flip left-right with probability ``p`` and, independently, up-down with probability ``p``.
 
@@ -203,12 +217,8 @@ class RandomFlip(pk.Operator):
         *,
         key: Key | None = None,
     ) -> GeoTensor | Shaped[Array, "*batch y x"]:
-        traced = _check_key("RandomFlip", key)
-        values = values_of(x)
-        _check_values("RandomFlip", values)
+        traced, values = _prepare("RandomFlip", x, key)
         if traced:
-            if isinstance(x, GeoTensor):
-                raise _traced_geotensor_error("RandomFlip")
             u = jax.random.uniform(key, (2,))
             out = jnp.asarray(values)
             out = jax.lax.cond(u[0] < self.p, _flip_lr, _identity, out)
@@ -273,12 +283,8 @@ class RandomRotate90(pk.Operator):
         *,
         key: Key | None = None,
     ) -> GeoTensor | Shaped[Array, "*batch x y"]:
-        traced = _check_key("RandomRotate90", key)
-        values = values_of(x)
-        _check_values("RandomRotate90", values)
+        traced, values = _prepare("RandomRotate90", x, key)
         if traced:
-            if isinstance(x, GeoTensor):
-                raise _traced_geotensor_error("RandomRotate90")
             height, width = values.shape[-2:]
             if height != width:
                 raise ValueError(
