@@ -160,6 +160,25 @@ def test_jax_path_identity_is_exact_for_every_boundary(boundary):
     assert np.isnan(out[:, ~covered]).all() and (boundary == "drop") == (not covered.all())
 
 
+WINDOWS = [gp.SpatialBoxcar(), gp.SpatialHann(), gp.SpatialGaussian(), gp.SpatialTukey()]
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: type(w).__name__)
+@pytest.mark.parametrize("stride", [224, 128])
+@pytest.mark.parametrize("boundary", ["shift", "pad", "drop"])
+def test_jax_path_identity_on_the_issue_grid(window, stride, boundary):
+    # The done-when grid of the core test, on the compiled path: (3, 1000, 777), 256² chips.
+    values = np.random.default_rng(0).random((3, 1000, 777), dtype=np.float32)
+    gt = gc.GeoTensor(values, Affine(10.0, 0, 399_960.0, 0, -10.0, 4_500_000.0), "EPSG:32630")
+    patcher = gp.SpatialPatcher(gp.SpatialRectangular(256, boundary),
+                                gp.SpatialRegularStride(stride), window)  # fmt: skip
+    infer = pk.Sequential([JaxGridSampler(patcher), ApplyToChips(pk.Identity()), Stitch()])
+    out = np.asarray(eqx.filter_jit(infer)(on_device(gt)).values)
+    covered = patcher.weight_map(gt) > 0
+    np.testing.assert_allclose(out[:, covered], values[:, covered], rtol=0, atol=1e-6)
+    assert np.isnan(out[:, ~covered]).all() and (boundary == "drop") == (not covered.all())
+
+
 def test_by_index_results_match_on_both_paths(rio_window_transform):
     gt = scene(shape=(100, 90))
     patcher = gp.SpatialPatcher(gp.SpatialRectangular(32), gp.SpatialRegularStride(32),
