@@ -58,9 +58,9 @@ class PercentileClip(pk.Operator):
         p_min, p_max: percentiles in [0, 100], ``p_min < p_max``.
         axis: axes the percentiles are taken over.
         method: selection under JAX. ``"auto"`` = host NumPy selection on CPU (compiles in
-            ~0.2 s), XLA radix select elsewhere; ``"radix"`` everywhere runs faster on CPU
-            when all bands are read (~1.8x here) but compiles in ~2-3 s for 13 bands;
-            see ``benchmarks/README.md``. The NumPy path ignores it.
+            ~0.2 s), XLA radix select elsewhere; ``"radix"`` runs everywhere but on CPU
+            is no faster and compiles in ~2-3 s for 13 bands; see
+            ``benchmarks/README.md``. The NumPy path ignores it.
 
     Example:
         >>> import numpy as np
