@@ -2,7 +2,9 @@
 
 Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
-(normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns).
+(normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
+:mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
+sensors on different grids and stacking their bands).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -29,9 +31,11 @@ from . import (
     augment as augment,
     catalog_ops as catalog_ops,
     cloud as cloud,
+    fusion as fusion,
     indices as indices,
     patch_ops as patch_ops,
     radiometry as radiometry,
+    sar as sar,
 )
 
 __all__ = [
@@ -43,7 +47,9 @@ __all__ = [
     "augment",
     "catalog_ops",
     "cloud",
+    "fusion",
     "indices",
     "patch_ops",
     "radiometry",
+    "sar",
 ]

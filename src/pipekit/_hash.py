@@ -19,8 +19,9 @@ def config_hash(op: Operator | Mapping[str, Any]) -> str:
     Canonical: sorted keys, tuples as lists, floats by ``repr``, no whitespace; so the hash
     is identical across processes, machines and Python versions, and any change of any
     argument of any nested operator changes it. Array leaves (trained weights) are not
-    config and do not enter it. ``forbid_in_yaml`` operators are refused: a callable has no
-    stable identity to hash.
+    config and do not enter it. ``forbid_in_yaml`` operators (by class, or by instance as
+    :meth:`Operator._forbidden_in_yaml` decides) are refused: a callable has no stable
+    identity to hash.
 
     Example:
         >>> import pipekit as pk
@@ -28,7 +29,6 @@ def config_hash(op: Operator | Mapping[str, Any]) -> str:
         >>> h.startswith("sha256:"), len(h)
         (True, 71)
     """
-    state = op.state if isinstance(op, Operator) else dict(op)
-    check_yaml_able(state)
+    state = check_yaml_able(op if isinstance(op, Operator) else dict(op))
     digest = hashlib.sha256(canonical_json(state).encode("utf-8")).hexdigest()
     return f"sha256:{digest}"

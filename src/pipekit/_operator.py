@@ -37,7 +37,9 @@ class Operator(eqx.Module):
     Every concrete subclass registers itself under its public import path
     (``geotoolz.indices.NDVI``) when the class is created. Set the class variable
     ``forbid_in_yaml = True`` on operators that hold a Python callable: dumping them and
-    every loader refuse them.
+    every loader refuse them. Where that depends on the config (``pipekit_array.ModelOp``
+    is YAML-able around a YAML-able Operator, not around a function), override
+    :meth:`_forbidden_in_yaml` instead.
 
     Example:
         >>> import numpy as np
@@ -88,6 +90,16 @@ class Operator(eqx.Module):
 
     # -- config ---------------------------------------------------------------------------
 
+    def _forbidden_in_yaml(self) -> bool:
+        """Whether *this* operator's own config holds a Python object, not plain config.
+
+        Default: the class flag ``forbid_in_yaml``. Override it where the answer depends on
+        the instance; a nested operator answers for itself. :func:`pipekit.dumps_yaml` and
+        :func:`pipekit.config_hash` ask every operator of a tree, and every loader asks each
+        operator it built (after the class checks), so a ``True`` here is refused everywhere.
+        """
+        return type(self).forbid_in_yaml
+
     @property
     def state(self) -> dict[str, Any]:
         """The config as plain data: ``{"_target_": import path, **constructor arguments}``.
@@ -96,6 +108,7 @@ class Operator(eqx.Module):
         """
         cls = type(self)
         out: dict[str, Any] = {TARGET: _registry.target_name(cls)}
+        objects = type(self)._forbidden_in_yaml(self)  # a forbidden op may hold objects
         for name in init_params(cls):
             try:
                 value = getattr(self, name)
@@ -105,7 +118,7 @@ class Operator(eqx.Module):
                     f"of that name; an Operator must keep each constructor argument as a "
                     f"field of the same name (its config)"
                 ) from None
-            out[name] = encode(value, f"{cls.__name__}.{name}", allow_objects=cls.forbid_in_yaml)
+            out[name] = encode(value, f"{cls.__name__}.{name}", allow_objects=objects)
         return out
 
     def get_config(self) -> dict[str, Any]:

@@ -101,22 +101,25 @@ def scan(text: str, limits: Limits) -> None:
         is_key = bool(frames) and frames[-1][0] == "map" and frames[-1][2]
         if not is_key and frames and frames[-1][0] == "seq":
             frames[-1][3] += 1
-        where = _path(frames)
+        # The path is only built for an error message: building it per node was half the
+        # cost of a scan.
         if not limits.allow_aliases and (
             isinstance(event, yaml.AliasEvent) or event.anchor is not None
         ):
             raise YAMLLimitError(
-                f"YAML anchors/aliases are not allowed here (at {where or '<root>'}): they "
-                "can expand a small document exponentially"
+                f"YAML anchors/aliases are not allowed here (at {_path(frames) or '<root>'}): "
+                "they can expand a small document exponentially"
             )
         tag = getattr(event, "tag", None)
         if tag is not None and tag not in _CORE_TAGS:
             raise UntrustedTargetError(
-                tag, where, "YAML tags outside the core schema are never constructed"
+                tag, _path(frames), "YAML tags outside the core schema are never constructed"
             )
         if is_key:
             if not isinstance(event, yaml.ScalarEvent):
-                raise YAMLLimitError(f"complex (non-scalar) mapping key at {where or '<root>'}")
+                raise YAMLLimitError(
+                    f"complex (non-scalar) mapping key at {_path(frames) or '<root>'}"
+                )
             frames[-1][1] = event.value
             frames[-1][2] = False
             continue
@@ -125,6 +128,7 @@ def scan(text: str, limits: Limits) -> None:
                 ["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True, -1]
             )
             if limits.max_depth is not None and len(frames) > limits.max_depth:
+                where = _path(frames[:-1])
                 raise YAMLLimitError(
                     f"YAML nesting deeper than {limits.max_depth} (at {where or '<root>'})"
                 )

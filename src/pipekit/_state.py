@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import jax
 import numpy as np
 
 from ._errors import ConfigError, PipekitError, UntrustedTargetError
@@ -19,7 +20,7 @@ from ._errors import ConfigError, PipekitError, UntrustedTargetError
 if TYPE_CHECKING:
     from ._operator import Operator
 
-__all__ = ["build", "canonical_json", "encode", "init_params", "iter_targets"]
+__all__ = ["build", "canonical_json", "encode", "init_params", "iter_operators", "iter_targets"]
 
 TARGET = "_target_"
 
@@ -92,6 +93,29 @@ def iter_targets(obj: Any, path: str = ""):
                 stack.append((node[i], f"{where}[{i}]"))
 
 
+def iter_operators(op: Operator):
+    """Yield ``(operator, path)`` for ``op`` and every Operator among its pytree children.
+
+    Depth first, in pytree order; ``path`` is the attribute path from ``op``
+    (``"ops[1].model"``), ``""`` for ``op`` itself.
+    """
+    from ._operator import Operator
+
+    stack: list[tuple[Operator, str]] = [(op, "")]
+    while stack:
+        node, where = stack.pop()
+        yield node, where.lstrip(".")
+        children = jax.tree_util.tree_flatten_with_path(
+            node, is_leaf=lambda x, node=node: x is not node and isinstance(x, Operator)
+        )[0]
+        found = [
+            (child, where + jax.tree_util.keystr(key))
+            for key, child in children
+            if isinstance(child, Operator)
+        ]
+        stack.extend(reversed(found))
+
+
 def build(obj: Any, resolve: Callable[[object, str], type[Operator]], path: str = "") -> Any:
     """Build operators out of plain data, resolving every ``_target_`` with ``resolve``.
 
@@ -120,11 +144,20 @@ def _build(obj: Any, resolved: dict[str, type[Operator]], path: str) -> Any:
                 f"it takes {list(names)}"
             )
         try:
-            return cls(**sub)
+            op = cls(**sub)
         except (PipekitError, UntrustedTargetError):
             raise
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{cls.__name__} at {path or '<root>'}: {err}") from err
+        if type(op)._forbidden_in_yaml(op):  # looked up on the class: see Operator.__call__
+            # The class may be YAML-able while this config is not (a ModelOp whose model is
+            # plain data, not an Operator): refused like a forbid_in_yaml class.
+            raise UntrustedTargetError(
+                obj[TARGET],
+                path,
+                f"this {cls.__name__} holds a Python object, not config (forbid_in_yaml)",
+            )
+        return op
     if isinstance(obj, list | tuple):
         return [_build(v, resolved, f"{path}[{i}]") for i, v in enumerate(obj)]
     return obj

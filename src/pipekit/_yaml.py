@@ -9,9 +9,10 @@ import yaml
 
 from . import _registry
 from ._errors import ConfigError
+from ._fastload import GiveUp, load_events
 from ._operator import Operator
 from ._sandbox import Limits, SafeLoader, scan
-from ._state import TARGET, build, iter_targets
+from ._state import TARGET, build, iter_operators, iter_targets
 
 __all__ = ["dumps_yaml", "loads_yaml", "loads_yaml_dict", "loads_yaml_sandboxed"]
 
@@ -21,9 +22,24 @@ _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TRUSTED = Limits(max_bytes=None, max_depth=200, max_nodes=None, allow_aliases=True)
 
 
-def check_yaml_able(state: Mapping[str, Any]) -> None:
-    """Raise if any operator in ``state`` is ``forbid_in_yaml``."""
-    for target, path in iter_targets(state):
+def check_yaml_able(obj: Operator | Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return the state of ``obj`` (an operator tree, or a state) if nothing in it is forbidden.
+
+    An operator tree is asked operator by operator (:meth:`Operator._forbidden_in_yaml`,
+    instance-level); its state, like a bare state, is then checked by class flag. Raises
+    :class:`pipekit.ConfigError` naming the first ``forbid_in_yaml`` operator and its path.
+    """
+    if isinstance(obj, Operator):
+        for op, path in iter_operators(obj):
+            if type(op)._forbidden_in_yaml(op):
+                held = "a Python callable" if type(op).forbid_in_yaml else "a Python object"
+                raise ConfigError(
+                    f"{type(op).__name__} at {path or '<root>'} holds {held}, not config, and "
+                    "cannot be written to YAML (forbid_in_yaml); replace it with a registered "
+                    "Operator or drop it before dumping"
+                )
+        obj = obj.state
+    for target, path in iter_targets(obj):
         cls = _registry.lookup(target) if isinstance(target, str) else None
         if cls is not None and cls.forbid_in_yaml:
             raise ConfigError(
@@ -31,6 +47,7 @@ def check_yaml_able(state: Mapping[str, Any]) -> None:
                 "written to YAML (forbid_in_yaml); replace it with a registered Operator "
                 "or drop it before dumping"
             )
+    return obj
 
 
 def dumps_yaml(op: Operator) -> str:
@@ -47,8 +64,7 @@ def dumps_yaml(op: Operator) -> str:
     """
     if not isinstance(op, Operator):
         raise TypeError(f"dumps_yaml expects an Operator, got {type(op).__name__}")
-    state = op.state
-    check_yaml_able(state)
+    state = check_yaml_able(op)
     return yaml.dump(state, Dumper=_SafeDumper, sort_keys=False, default_flow_style=False)
 
 
@@ -56,8 +72,11 @@ def _parse(text: str, limits: Limits) -> Any:
     if not isinstance(text, str):
         raise TypeError(f"expected YAML text (str), got {type(text).__name__}; read the file first")
     try:
-        scan(text, limits)
-        return yaml.load(text, Loader=SafeLoader)
+        try:
+            return load_events(text, limits)
+        except GiveUp:  # unusual or over a limit: the reference path raises or builds it
+            scan(text, limits)
+            return yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as err:
         raise ConfigError(f"invalid YAML: {' '.join(str(err).split())}") from err
 
@@ -126,7 +145,9 @@ def loads_yaml_sandboxed(
 
     Guarantees: nothing is imported; a ``_target_`` resolves only if it is in ``allowed``
     *and* already registered; ``forbid_in_yaml`` classes (Lambda, Tap, Sink, ...) are refused
-    even when listed; YAML tags outside the core schema, anchors and aliases are refused; the
+    even when listed, and so is any operator built whose own config is not YAML-able
+    (:meth:`Operator._forbidden_in_yaml`, e.g. a ModelOp whose ``model`` is not an
+    Operator); YAML tags outside the core schema, anchors and aliases are refused; the
     document is bounded in bytes, nesting depth and node count *before* any object is
     built; every target is checked before any constructor runs.
 

@@ -86,7 +86,11 @@ class ModelOp(pk.Operator):
     needs concrete NumPy arrays cannot be traced and raises :class:`ModelTracingError`
     under jit/vmap (use an equinox model, or wrap it in ``jax.pure_callback``).
 
-    ``forbid_in_yaml``: a model object is not config.
+    YAML: a ModelOp around a YAML-able :class:`pipekit.Operator` (a network built from
+    config with a seed, such as ``pipekit_jax.nn.ConvNet``) is written and loaded like any
+    operator (the model's weights are array leaves, saved beside the YAML); around any
+    other model (an equinox Module, a function) it is ``forbid_in_yaml``: a model object is
+    not config, so dumping, ``config_hash`` and every loader refuse it.
 
     Args:
         model: maps one sample's values to an array or a dict / NamedTuple / tuple of
@@ -111,7 +115,6 @@ class ModelOp(pk.Operator):
     model: Any
     batch_size: int | None = eqx.field(static=True)
     method: str = eqx.field(static=True)
-    forbid_in_yaml = True
 
     def __init__(
         self,
@@ -145,6 +148,12 @@ class ModelOp(pk.Operator):
         self.model = model
         self.batch_size = batch_size
         self.method = method
+
+    def _forbidden_in_yaml(self) -> bool:
+        # Config only when the model is itself config: an Operator (registered at class
+        # creation). Whether that Operator is YAML-able it answers itself: dumping and the
+        # loaders ask every operator of a tree, so a Lambda model is named as the culprit.
+        return not isinstance(self.model, pk.Operator)
 
     def _fn(self) -> Callable[[Any], Any]:
         return self.model if self.method == "__call__" else getattr(self.model, self.method)

@@ -7,4 +7,54 @@ operators. Today every Operator is already an equinox Module, so ``eqx.filter_ji
 ``eqx.filter_vmap`` and ``eqx.filter_grad`` work on pipelines directly.
 """
 
-__all__: list[str] = []
+from . import nn as nn
+from ._control import (
+    Branch as Branch,
+    Checkpoint as Checkpoint,
+    ControlFlowError as ControlFlowError,
+    Switch as Switch,
+)
+from ._ensemble import Ensemble as Ensemble
+from ._io import LoadError as LoadError, load as load, save as save, weights_hash as weights_hash
+from ._predicates import Digitize as Digitize, GreaterThan as GreaterThan
+from ._shard import ShardFunction as ShardFunction, shard as shard
+from ._stacked import Scan as Scan, Stack as Stack
+from ._train import (
+    History as History,
+    NaNLossError as NaNLossError,
+    fit as fit,
+    trainable_mask as trainable_mask,
+)
+from ._transforms import JitFunction as JitFunction, Vmap as Vmap, jit as jit, vmap as vmap
+
+__all__: list[str] = [
+    # networks built from config (pipekit_jax.nn) and ensembles of them
+    "Ensemble",
+    "nn",
+    # transforms
+    "JitFunction",
+    "ShardFunction",
+    "Vmap",
+    "jit",
+    "shard",
+    "vmap",
+    # control flow and memory
+    "Branch",
+    "Checkpoint",
+    "Digitize",
+    "GreaterThan",
+    "Scan",
+    "Stack",
+    "Switch",
+    "ControlFlowError",
+    # training
+    "History",
+    "NaNLossError",
+    "fit",
+    "trainable_mask",
+    # saving
+    "LoadError",
+    "load",
+    "save",
+    "weights_hash",
+]

@@ -99,7 +99,26 @@ PACKAGES = list(pk.registry.FAMILY_PACKAGES)
 
 # Examples kept beside the operators' own families (one module each, so that work on one
 # family does not touch this file); each defines EXAMPLES of the same form.
-from . import _examples_active, _examples_augment, _examples_model, _examples_patch  # noqa: E402
+from . import (  # noqa: E402
+    _examples_active,
+    _examples_augment,
+    _examples_control,
+    _examples_model,
+    _examples_nn,
+    _examples_patch,
+    _examples_sar_fusion,
+    _examples_transforms,
+)
 
-for _module in (_examples_active, _examples_augment, _examples_model, _examples_patch):
-    EXAMPLES.update(_module.EXAMPLES)
+for _module in (
+    _examples_active,
+    _examples_augment,
+    _examples_control,
+    _examples_model,
+    _examples_nn,
+    _examples_patch,
+    _examples_sar_fusion,
+    _examples_transforms,
+):
+    for _target, _cases in _module.EXAMPLES.items():  # a module may add to another's target
+        EXAMPLES.setdefault(_target, []).extend(_cases)

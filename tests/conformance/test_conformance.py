@@ -64,7 +64,9 @@ def assert_same(a, b, *, exact_geo=True):
         assert isinstance(b, gc.GeoTensor)
         assert a.lattice == b.lattice
         np.testing.assert_array_equal(np.asarray(a.offset), np.asarray(b.offset))
-        if exact_geo:
+        if exact_geo and a.batch_shape:
+            assert [u.transform for u in gc.unstack(a)] == [u.transform for u in gc.unstack(b)]
+        elif exact_geo:
             assert a.transform == b.transform
         a, b = a.values, b.values
     a, b = np.asarray(a), np.asarray(b)
@@ -77,9 +79,16 @@ def numpy_leaves_only(tree) -> bool:
     return all(isinstance(leaf, np.ndarray | np.generic) for leaf in leaves)
 
 
+def forbidden_in_yaml(op: pk.Operator) -> bool:
+    """The instance-level decision (``_forbidden_in_yaml``) of ``op`` or any nested Operator."""
+    nested = jax.tree.leaves(op, is_leaf=lambda x: x is not op and isinstance(x, pk.Operator))
+    children = [o for o in nested if isinstance(o, pk.Operator)]
+    return op._forbidden_in_yaml() or any(forbidden_in_yaml(o) for o in children)
+
+
 @pytest.mark.parametrize(("target", "case"), CASES)
 def test_yaml_round_trip(target, case: Case):
-    if case.op.forbid_in_yaml:
+    if forbidden_in_yaml(case.op):
         with pytest.raises(pk.ConfigError, match="forbid_in_yaml"):
             pk.dumps_yaml(case.op)
         return
@@ -125,8 +134,11 @@ def test_no_retrace_across_locations(target, case: Case):
         chip = big[..., r0 : r0 + h, c0 : c0 + w]
         out = run(case.op, chip)
         for value in out.values() if isinstance(out, dict) else [out]:
-            if isinstance(value, gc.GeoTensor):
-                assert value.transform == chip.transform  # exact, float64
+            if isinstance(value, gc.GeoTensor):  # exact, float64 (per element of a stack)
+                pairs = [(value, chip)]
+                if chip.batch_shape:
+                    pairs = list(zip(gc.unstack(value), gc.unstack(chip), strict=True))
+                assert all(v.transform == c.transform for v, c in pairs)
     jax.effects_barrier()
     assert len(traces) == 1
 
@@ -146,7 +158,10 @@ def test_vmap_over_stacked_scenes(target, case: Case):
 
 def test_config_hash_identical_in_a_fresh_process():
     texts = [
-        pk.dumps_yaml(c.op) for cases in EXAMPLES.values() for c in cases if not c.op.forbid_in_yaml
+        pk.dumps_yaml(c.op)
+        for cases in EXAMPLES.values()
+        for c in cases
+        if not forbidden_in_yaml(c.op)
     ]
     code = (
         "import json, sys, pipekit as pk\n"

@@ -1,4 +1,4 @@
-"""Deterministic synthetic data for tests, examples and benchmarks.
+"""A synthetic Sentinel-2-like scene for tests, examples and benchmarks.
 
 ``synthetic_scene()`` builds a Sentinel-2-like GeoTensor (13 bands, uint16 DN) with
 smooth land cover (water, vegetation, bare soil), plausible spectra, opaque clouds and
@@ -11,10 +11,18 @@ from __future__ import annotations
 import numpy as np
 from affine import Affine
 
-from ._errors import GeoValueError
-from ._geotensor import GeoTensor
+from .._errors import GeoValueError
+from .._geotensor import GeoTensor
 
-__all__ = ["QA_CIRRUS_BIT", "QA_OPAQUE_BIT", "S2_BANDS", "synthetic_scene"]
+__all__ = [
+    "COVER_SOIL",
+    "COVER_VEGETATION",
+    "COVER_WATER",
+    "QA_CIRRUS_BIT",
+    "QA_OPAQUE_BIT",
+    "S2_BANDS",
+    "synthetic_scene",
+]
 
 #: Band order of :func:`synthetic_scene`: 12 reflectance bands, then the QA60 bit mask.
 S2_BANDS: tuple[str, ...] = (
@@ -39,7 +47,9 @@ _SPECTRA = np.array(
 _CLOUD_SHAPE = np.array(
     [1.00, 1.00, 1.00, 0.98, 1.00, 0.99, 0.98, 0.97, 0.75, 0.55, 1.02, 0.90], dtype=np.float32
 )
-_WATER, _VEGETATION, _SOIL = 0, 1, 2
+#: Surface classes of a ``cover`` map (:func:`synthetic_scene`): water, vegetation, bare soil.
+COVER_WATER, COVER_VEGETATION, COVER_SOIL = 0, 1, 2
+_WATER, _VEGETATION, _SOIL = COVER_WATER, COVER_VEGETATION, COVER_SOIL
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
@@ -88,6 +98,7 @@ def synthetic_scene(
     crs: str = "EPSG:32630",
     transform: Affine | None = None,
     cloud_fraction: float = 0.15,
+    cover: np.ndarray | None = None,
 ) -> GeoTensor:
     """Return a deterministic Sentinel-2-like scene as a ``(13, height, width)`` uint16 GeoTensor.
 
@@ -113,6 +124,10 @@ def synthetic_scene(
         transform: corner-anchored affine; default ``Affine(10, 0, 399960, 0, -10, 4500000)``,
             a real 10 m Sentinel-2 grid.
         cloud_fraction: fraction of pixels flagged as opaque cloud, in ``[0, 1]``.
+        cover: optional ``(height, width)`` integer map of :data:`COVER_WATER` (0),
+            :data:`COVER_VEGETATION` (1) and :data:`COVER_SOIL` (2) that replaces the random
+            land cover (brightness, noise and clouds are still drawn from ``seed``), so other
+            sensors can share one truth (see :func:`synthetic_fusion_scenes`).
 
     Example:
         >>> scene = synthetic_scene(64, 64, seed=1)
@@ -130,6 +145,17 @@ def synthetic_scene(
             f"synthetic_scene: cloud_fraction must lie in [0, 1]; received {cloud_fraction}"
         )
     shape = (int(height), int(width))
+    if cover is not None:
+        cover = np.asarray(cover)
+        if (
+            cover.shape != shape
+            or not np.issubdtype(cover.dtype, np.integer)
+            or not np.isin(cover, (_WATER, _VEGETATION, _SOIL)).all()
+        ):
+            raise GeoValueError(
+                f"synthetic_scene: cover must be a {shape} integer map of 0 (water), "
+                f"1 (vegetation) and 2 (bare soil); received {cover.dtype}{cover.shape}"
+            )
     rng = np.random.default_rng(seed)
     wetness = _smooth_field(rng, shape, sigma=24.0)
     greenness = _smooth_field(rng, shape, sigma=12.0)
@@ -137,8 +163,9 @@ def synthetic_scene(
     clouds = _smooth_field(rng, shape, sigma=20.0)
     cirrus = _smooth_field(rng, shape, sigma=32.0)
 
-    land = np.where(greenness > -0.3, _VEGETATION, _SOIL).astype(np.uint8)
-    cover = np.where(wetness < -0.85, _WATER, land).astype(np.uint8)
+    if cover is None:
+        land = np.where(greenness > -0.3, _VEGETATION, _SOIL).astype(np.uint8)
+        cover = np.where(wetness < -0.85, _WATER, land).astype(np.uint8)
     opaque = _top_fraction(clouds, cloud_fraction)
     thin = _top_fraction(np.where(opaque, -np.inf, cirrus), cloud_fraction / 2.0) & ~opaque
 

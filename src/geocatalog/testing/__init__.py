@@ -1,0 +1,54 @@
+"""Deterministic synthetic data for tests, examples and benchmarks.
+
+- :func:`synthetic_scene`: a Sentinel-2-like GeoTensor (13 bands, uint16 DN) with smooth
+  land cover (water, vegetation, bare soil), plausible spectra, opaque clouds and cirrus
+  flagged in a QA60-style band. Fast (a 2048 x 2048 scene in about a second) and identical
+  bit for bit for one seed.
+- :func:`synthetic_s1_scene` (VV/VH intensity with gamma speckle of known ENL, 20 m) and
+  :func:`synthetic_dem` (smooth relief in metres, 30 m): grids shifted off the optical one,
+  covering its footprint with a margin, in the same CRS.
+- :func:`synthetic_fusion_scenes`: optical, Sentinel-1 and DEM scenes of one ground truth,
+  plus labels on the optical grid that need all three sensors.
+
+Everything here is NumPy and geocatalog only (no pipeline framework).
+"""
+
+from ._scene import (
+    COVER_SOIL as COVER_SOIL,
+    COVER_VEGETATION as COVER_VEGETATION,
+    COVER_WATER as COVER_WATER,
+    QA_CIRRUS_BIT as QA_CIRRUS_BIT,
+    QA_OPAQUE_BIT as QA_OPAQUE_BIT,
+    S2_BANDS as S2_BANDS,
+    synthetic_scene as synthetic_scene,
+)
+from ._sensors import (
+    DEM_BANDS as DEM_BANDS,
+    FUSION_CLASSES as FUSION_CLASSES,
+    S1_BANDS as S1_BANDS,
+    UPLAND_METRES as UPLAND_METRES,
+    FusionScenes as FusionScenes,
+    synthetic_dem as synthetic_dem,
+    synthetic_fusion_scenes as synthetic_fusion_scenes,
+    synthetic_s1_scene as synthetic_s1_scene,
+)
+
+__all__ = [
+    # optical
+    "synthetic_scene",
+    "S2_BANDS",
+    "QA_CIRRUS_BIT",
+    "QA_OPAQUE_BIT",
+    "COVER_SOIL",
+    "COVER_VEGETATION",
+    "COVER_WATER",
+    # SAR, DEM and fusion
+    "synthetic_s1_scene",
+    "synthetic_dem",
+    "synthetic_fusion_scenes",
+    "FusionScenes",
+    "S1_BANDS",
+    "DEM_BANDS",
+    "FUSION_CLASSES",
+    "UPLAND_METRES",
+]

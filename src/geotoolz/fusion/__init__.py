@@ -1,0 +1,13 @@
+"""Multi-sensor fusion: align GeoTensors on different grids onto one and stack their bands."""
+
+from ._align import AlignAndStack as AlignAndStack, resample_to as resample_to
+from ._errors import CRSMismatchError as CRSMismatchError
+
+__all__ = [
+    # operators
+    "AlignAndStack",
+    # kernels
+    "resample_to",
+    # errors
+    "CRSMismatchError",
+]

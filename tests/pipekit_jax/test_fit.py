@@ -1,0 +1,140 @@
+"""pipekit_jax.fit against a hand-written equinox + optax loop; freezing, NaN stops, Graphs."""
+
+from __future__ import annotations
+
+import itertools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import pipekit as pk
+import pipekit_array as pa
+import pipekit_jax as pj
+
+
+class Gain(pk.Operator):
+    """A learnable per-feature gain (a test-only operator with a parameter)."""
+
+    gain: jax.Array
+
+    def __init__(self, n: int = 3) -> None:
+        self.gain = jnp.ones((n,), jnp.float32)
+
+    def _apply(self, x):
+        return x * self.gain
+
+
+def model(seed: int = 0) -> pk.Sequential:
+    linear = eqx.nn.Linear(3, 1, key=jax.random.key(seed))
+    return pk.Sequential([Gain(3), pa.ModelOp(linear)])
+
+
+def regression(n: int = 64, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    y = (x @ np.array([1.5, -2.0, 0.5], np.float32) + 0.3)[:, None]
+    return jnp.asarray(x), jnp.asarray(y)
+
+
+def mse(op, batch):
+    x, y = batch
+    return jnp.mean((jax.vmap(op)(x) - y) ** 2)
+
+
+def test_fit_equals_a_hand_written_equinox_optax_loop():
+    batch = regression()
+    optimizer = optax.adam(0.05)
+    trained, history = pj.fit(model(), mse, batch, optimizer, steps=200)
+
+    op = model()
+    opt_state = optimizer.init(eqx.filter(op, eqx.is_inexact_array))
+
+    @eqx.filter_jit
+    def step(op, opt_state):
+        loss, grads = eqx.filter_value_and_grad(mse)(op, batch)
+        with jax.numpy_dtype_promotion("standard"):  # optax under our strict test config
+            updates, opt_state = optimizer.update(grads, opt_state, op)
+            return eqx.apply_updates(op, updates), opt_state, loss
+
+    losses = []
+    for _ in range(200):
+        op, opt_state, loss = step(op, opt_state)
+        losses.append(float(loss))
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(trained), jax.tree.leaves(op), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    assert history.loss[-1] < history.loss[0] / 10 and history.steps == 200
+
+
+def test_fit_compiles_the_step_once():
+    traces = []
+
+    def counted(op, batch):
+        traces.append(1)  # runs only while tracing
+        return mse(op, batch)
+
+    pj.fit(model(), counted, regression(), optax.sgd(0.01), steps=30, check_every=7)
+    assert len(traces) == 1
+
+
+def test_freeze_by_path_and_by_predicate():
+    batch = regression()
+    trained, _ = pj.fit(model(), mse, batch, optax.adam(0.05), steps=20, freeze="ops[0]")
+    np.testing.assert_array_equal(trained.ops[0].gain, np.ones(3))
+    assert not np.allclose(trained.ops[1].model.weight, model().ops[1].model.weight)
+    only_gain, _ = pj.fit(model(), mse, batch, optax.adam(0.05), steps=20,
+                          freeze=lambda path, leaf: "model" in path)  # fmt: skip
+    np.testing.assert_array_equal(only_gain.ops[1].model.weight, model().ops[1].model.weight)
+    assert not np.allclose(only_gain.ops[0].gain, 1.0)
+    mask = pj.trainable_mask(model(), freeze=["ops[1].model.bias"])
+    assert mask.ops[0].gain and mask.ops[1].model.weight and not mask.ops[1].model.bias
+    with pytest.raises(ValueError, match="no trainable leaves"):
+        pj.fit(model(), mse, batch, steps=1, freeze="ops")
+
+
+def test_fit_trains_a_graph():
+    x = pk.Input("x")
+    graph = pk.Graph(inputs={"x": x}, outputs={"y": model()(Gain(3)(x))})
+
+    def loss(op, batch):
+        return jnp.mean((jax.vmap(lambda v: op(x=v)["y"])(batch[0]) - batch[1]) ** 2)
+
+    trained, history = pj.fit(graph, loss, regression(), optax.adam(0.05), steps=150)
+    assert history.loss[-1] < history.loss[0] / 10
+    assert isinstance(trained, pk.Graph)
+
+
+def test_nan_loss_stops_with_the_step_named():
+    good = regression()
+    bad = (good[0].at[0, 0].set(jnp.nan), good[1])
+    data = itertools.chain([good] * 4, [bad], itertools.repeat(good))
+    with pytest.raises(pj.NaNLossError, match="at step 5 "):
+        pj.fit(model(), mse, data, optax.adam(0.01), steps=100, check_every=3)
+
+
+def test_iterator_data_stops_early_and_keys_are_split_per_step():
+    batches = iter([regression(seed=s) for s in range(5)])
+    _, history = pj.fit(model(), mse, batches, steps=50)
+    assert history.steps == 5
+    seen = []
+
+    def noisy(op, batch, *, key):
+        seen.append(1)
+        x, y = batch
+        return mse(op, (x + 0.01 * jax.random.normal(key, x.shape), y))
+
+    _, ha = pj.fit(model(), noisy, regression(), steps=10, key=jax.random.key(3))
+    _, hb = pj.fit(model(), noisy, regression(), steps=10, key=jax.random.key(3))
+    _, hc = pj.fit(model(), noisy, regression(), steps=10, key=jax.random.key(4))
+    assert ha.loss == hb.loss and ha.loss != hc.loss
+
+
+def test_fit_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="steps"):
+        pj.fit(model(), mse, regression(), steps=0)
+    with pytest.raises(TypeError, match="freeze"):
+        pj.trainable_mask(model(), freeze=[1])

@@ -1,0 +1,111 @@
+"""pipekit_jax.save / load: exact round trip in a fresh process, tampering refused by file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import pipekit as pk
+import pipekit_jax as pj
+
+
+class Gains(pk.Operator):
+    """Per-feature gain and offset (a test-only operator with two parameters)."""
+
+    gain: jax.Array
+    offset: jax.Array
+    n: int
+
+    def __init__(self, n: int = 3) -> None:
+        self.n = n
+        self.gain = jnp.ones((n,), jnp.float32)
+        self.offset = jnp.zeros((n,), jnp.float32)
+
+    def _apply(self, x):
+        return x * self.gain[None, :] + self.offset[None, :]
+
+
+def trained() -> pk.Sequential:
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(32, 3)), jnp.float32)
+    y = 2.0 * x - 1.0
+
+    def loss(op, batch):
+        return jnp.mean((op(batch[0]) - batch[1]) ** 2)
+
+    op, _ = pj.fit(pk.Sequential([Gains(3), pk.Identity()]), loss, (x, y), optax.adam(0.1),
+                   steps=50)  # fmt: skip
+    return op
+
+
+FRESH = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import pipekit as pk, pipekit_jax as pj
+    import tests.pipekit_jax.test_save_load  # registers the test operator
+    op = pj.load(sys.argv[1], allowed=sys.argv[2].split(","))
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    print(json.dumps({"out": np.asarray(op(x)).tolist(), "config": pk.config_hash(op),
+                      "weights": pj.weights_hash(op)}))
+""")
+
+
+def test_round_trip_is_exact_in_a_fresh_process(tmp_path):
+    op = trained()
+    path = pj.save(op, tmp_path / "model")
+    assert sorted(p.name for p in path.iterdir()) == ["manifest.json", "pipeline.yaml",
+                                                      "weights.eqx"]  # fmt: skip
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["config_hash"] == pk.config_hash(op)
+    assert manifest["weights_hash"] == pj.weights_hash(op)
+    allowed = ["pipekit.Sequential", "pipekit.Identity", pk.registry.target_name(Gains)]
+    proc = subprocess.run(
+        [sys.executable, "-c", FRESH, str(path), ",".join(allowed)],
+        capture_output=True, text=True, check=False, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    np.testing.assert_array_equal(np.asarray(got["out"], np.float32), np.asarray(op(x)))
+    assert got["config"] == pk.config_hash(op) and got["weights"] == pj.weights_hash(op)
+    again = pj.load(path)
+    for a, b in zip(jax.tree.leaves(again), jax.tree.leaves(op), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert not np.allclose(again.ops[0].gain, 1.0)  # the trained weights, not the init
+
+
+def test_tampering_is_refused_naming_the_file(tmp_path):
+    path = pj.save(trained(), tmp_path / "model")
+    weights = bytearray((path / "weights.eqx").read_bytes())
+    weights[len(weights) // 2] ^= 0x01
+    (path / "weights.eqx").write_bytes(bytes(weights))
+    with pytest.raises(pj.LoadError, match=r"weights\.eqx"):
+        pj.load(path)
+    path = pj.save(trained(), tmp_path / "model", overwrite=True)
+    text = (path / "pipeline.yaml").read_text()
+    (path / "pipeline.yaml").write_text(text.replace("n: 3", "n: 4"))
+    with pytest.raises(pj.LoadError, match=r"pipeline\.yaml"):
+        pj.load(path)
+    (path / "manifest.json").unlink()
+    with pytest.raises(pj.LoadError, match=r"manifest\.json is missing"):
+        pj.load(path)
+
+
+def test_save_is_atomic_and_refuses_what_yaml_cannot_hold(tmp_path):
+    with pytest.raises(pk.ConfigError, match="forbid_in_yaml"):
+        pj.save(pk.Sequential([pk.Lambda(abs)]), tmp_path / "bad")
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+    pj.save(trained(), tmp_path / "model")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        pj.save(trained(), tmp_path / "model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    with pytest.raises(pk.UntrustedTargetError):
+        pj.load(tmp_path / "model", allowed=["pipekit.Sequential"])
