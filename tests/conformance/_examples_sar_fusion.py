@@ -102,4 +102,12 @@ EXAMPLES: dict[str, list[Case]] = {
             False,
         ),
     ],
+    "geotoolz.fusion.BandNormalize": [
+        Case(gz.fusion.BandNormalize(mean=(1000.0,) * 13, std=(500.0,) * 13)),
+        Case(gz.fusion.BandNormalize(mean=(-15.0, -20.0), std=(5.0, 6.0)), make_input=s1_scene),
+    ],
+    "geotoolz.fusion.SelectBands": [
+        Case(gz.fusion.SelectBands((3, 2))),
+        Case(gz.fusion.SelectBands((-1,)), make_input=s1_scene),
+    ],
 }
