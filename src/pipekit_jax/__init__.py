@@ -1,10 +1,13 @@
-"""pipekit_jax: JAX transforms and training for pipekit pipelines.
+"""pipekit_jax: JAX transforms, training, networks and control flow for pipekit pipelines.
 
-What it will own (see ``ARCHITECTURE.md``): ``jit`` / ``vmap`` / ``shard`` of any
-Operator with a cached, pre-partitioned call path; training of a pipeline's array leaves
-with optax; saving and loading weights beside the YAML config; helpers for differentiable
-operators. Today every Operator is already an equinox Module, so ``eqx.filter_jit``,
-``eqx.filter_vmap`` and ``eqx.filter_grad`` work on pipelines directly.
+- ``jit`` / ``vmap`` / ``shard``: any Operator compiled with a cached call path (about
+  ``jax.jit``'s overhead), mapped over a batch axis, or run data-parallel over devices.
+- ``fit``: train a pipeline's inexact array leaves with optax (one compiled step,
+  ``freeze``, NaN stops); plain ``eqx.filter_value_and_grad`` + optax keeps working.
+- ``save`` / ``load``: ``pipeline.yaml`` + ``weights.eqx`` + a manifest of both hashes.
+- ``nn`` (MLP, ConvNet, UNet built from config with a seed) and ``Ensemble``.
+- ``Branch``, ``Switch``, ``Scan``, ``Checkpoint``, ``Stack``: JAX control flow and memory
+  as Operators that also run eagerly on NumPy.
 """
 
 from . import nn as nn
