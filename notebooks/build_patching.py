@@ -35,8 +35,9 @@ def cells(source: str) -> list[tuple[str, str]]:
     return out
 
 
-def run(source: str) -> dict:
-    namespace: dict = {}
+def run(source: str, namespace: dict | None = None) -> dict:
+    """Execute ``source``'s cells in ``namespace`` (fresh by default) into a notebook dict."""
+    namespace = {} if namespace is None else namespace
     notebook_cells = []
     count = 0
     for kind, text in cells(source):
