@@ -109,3 +109,29 @@ def test_save_is_atomic_and_refuses_what_yaml_cannot_hold(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     with pytest.raises(pk.UntrustedTargetError):
         pj.load(tmp_path / "model", allowed=["pipekit.Sequential"])
+
+
+def test_repro_freeze_stores_trained_network_weights_the_same_way(tmp_path):
+    import hashlib
+
+    import pipekit_array as pa
+    from pipekit import repro
+    from pipekit_jax import nn
+
+    net = pa.ModelOp(nn.ConvNet(in_channels=2, num_classes=3, widths=(4,), seed=1))
+    x = np.random.default_rng(2).random((2, 8, 8), dtype=np.float32)
+    y = np.argmax(np.stack([x[0], x[1], x[0] * x[1]]), axis=0)
+
+    def loss(op, batch):
+        log_p = jax.nn.log_softmax(op(batch[0]), axis=0)
+        return -jnp.mean(jnp.take_along_axis(log_p, batch[1][None], axis=0))
+
+    trained, _ = pj.fit(net, loss, (jnp.asarray(x), jnp.asarray(y)), optax.adam(0.05),
+                        steps=20)  # fmt: skip
+    art = repro.freeze(trained, output=trained(x))
+    again = repro.load(art.save(tmp_path / "run.tar"))
+    np.testing.assert_array_equal(np.asarray(again.pipeline(x)), np.asarray(trained(x)))
+    # The artifact's weights member is the bytes pipekit_jax.save writes to weights.eqx.
+    saved = pj.save(trained, tmp_path / "model")
+    assert again.leaves == (saved / "weights.eqx").read_bytes()
+    assert "sha256:" + hashlib.sha256(again.leaves).hexdigest() == pj.weights_hash(trained)
