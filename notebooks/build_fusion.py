@@ -1,6 +1,6 @@
 """Build ``fusion.ipynb`` from ``fusion_source.py`` (Case 11 trained), outputs embedded.
 
-    uv run python notebooks/build_fusion.py [OUT.ipynb] [STEPS]
+    uv run python -m notebooks.build_fusion [OUT.ipynb] [STEPS]
 
 Uses the percent-format runner of ``build_patching.py``; ``STEPS`` (default 300) is the
 number of training steps of every model the notebook trains.

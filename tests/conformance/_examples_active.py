@@ -2,10 +2,10 @@
 
 On one scene ``ActiveSampler`` returns a ``ChipSelection``; the suite compares its arrays
 (scores, chip offsets, sampler indices) as a dict, on the NumPy path and under jit, across
-locations (no retrace) and vmapped over stacked scenes. A score op holding a ModelOp is
-not here: the suite reads YAML-ability from the class flag ``forbid_in_yaml``, which a
-container of a forbidden op does not carry (tests/geotoolz/test_active_sampler.py checks
-that dumping one is refused and that the seed's ModelOp score ranks like the oracle).
+locations (no retrace) and vmapped over stacked scenes. The third case scores chips with
+Case 10's uncertainty: a ``pipekit_jax.Ensemble`` of ConvNets behind a YAML-able ModelOp
+and ``MeanScalar(field="sigma")``; a ModelOp around a plain equinox model is refused in
+YAML and covered by tests/geotoolz/test_active_sampler.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import geopatcher as gp
 import geotoolz as gz
 import pipekit as pk
 import pipekit_array as pa
+import pipekit_jax as pj
+from pipekit_jax import nn
 
 from ._case import Case
 
@@ -34,6 +36,15 @@ GREENNESS = pk.Sequential([
 ])  # fmt: skip
 
 
+# Case 10's score: mean per-pixel sigma of a 3-member ensemble (a YAML-able ModelOp).
+UNCERTAINTY = pk.Sequential([
+    gz.radiometry.ToFloat32(),
+    pa.ModelOp(pj.Ensemble.from_seeds(nn.ConvNet(13, 2, widths=(4,)), (0, 1, 2)),
+               method="predict_with_uncertainty"),
+    pa.MeanScalar(field="sigma"),
+])  # fmt: skip
+
+
 def call_select(op: pk.Operator, x: Any) -> dict[str, Any]:
     sel = op(x)
     return {"scores": sel.scores, "offsets": sel.offsets, "index": sel.index}
@@ -46,5 +57,6 @@ EXAMPLES: dict[str, list[Case]] = {
             gz.patch_ops.ActiveSampler(PAD, GREENNESS, k=4, mode="bottom", batch_size=3),
             call=call_select,
         ),
+        Case(gz.patch_ops.ActiveSampler(GRID, UNCERTAINTY, k=3), call=call_select),
     ],
 }
