@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import statistics
-import time
 import timeit
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +37,7 @@ import geocatalog as gc
 import geotoolz as gz
 import pipekit as pk
 import pipekit_jax as pj
+from _timing import median_time
 
 
 def per_call_us(fn: Callable[[], Any], repeats: int, number: int = 2000) -> float:
@@ -80,24 +80,14 @@ def big_pipeline_yaml(n: int = 1000) -> str:
     return pk.dumps_yaml(pk.Sequential([steps[i % len(steps)] for i in range(n - 1)]))
 
 
-def median_s(fn: Callable[[], Any], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def yaml_rows(repeats: int) -> list[tuple[str, float]]:
     text = big_pipeline_yaml()
     loaded = pk.loads_yaml(text)
     assert len(loaded.ops) == 999  # 999 steps + the Sequential: 1,000 _target_ nodes
     rows = [
-        ("yaml.load(CSafeLoader), parse only", median_s(
+        ("yaml.load(CSafeLoader), parse only", median_time(
             lambda: yaml.load(text, Loader=yaml.CSafeLoader), repeats)),
-        ("pk.loads_yaml (parse + build)", median_s(lambda: pk.loads_yaml(text), repeats)),
+        ("pk.loads_yaml (parse + build)", median_time(lambda: pk.loads_yaml(text), repeats)),
     ]  # fmt: skip
     try:
         from hydra.utils import instantiate
@@ -111,7 +101,7 @@ def yaml_rows(repeats: int) -> list[tuple[str, float]]:
 
     built = hydra()
     assert pk.config_hash(built) == pk.config_hash(loaded)
-    rows.append(("Hydra OmegaConf.create + instantiate", median_s(hydra, repeats)))
+    rows.append(("Hydra OmegaConf.create + instantiate", median_time(hydra, repeats)))
     return rows
 
 

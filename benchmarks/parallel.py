@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import numpy as np
 
 import pipekit as pk
 import pipekit.parallel as pp
+from _timing import median_time
 from geocatalog.testing import synthetic_scene
 
 CASE1 = Path(__file__).resolve().parent.parent / "examples" / "case1_ndvi.yaml"
@@ -48,15 +47,6 @@ def identity(x: Any) -> Any:
 
 def identity_batch(xs: list[Any]) -> list[Any]:
     return xs
-
-
-def median_time(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

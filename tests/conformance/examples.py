@@ -6,6 +6,7 @@ add a ``Case`` for each new operator, with the input it expects.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -99,26 +100,8 @@ PACKAGES = list(pk.registry.FAMILY_PACKAGES)
 
 # Examples kept beside the operators' own families (one module each, so that work on one
 # family does not touch this file); each defines EXAMPLES of the same form.
-from . import (  # noqa: E402
-    _examples_active,
-    _examples_augment,
-    _examples_control,
-    _examples_model,
-    _examples_nn,
-    _examples_patch,
-    _examples_sar_fusion,
-    _examples_transforms,
-)
-
-for _module in (
-    _examples_active,
-    _examples_augment,
-    _examples_control,
-    _examples_model,
-    _examples_nn,
-    _examples_patch,
-    _examples_sar_fusion,
-    _examples_transforms,
-):
+_FAMILIES = ("active", "augment", "control", "model", "nn", "patch", "sar_fusion", "transforms")
+for _family in _FAMILIES:
+    _module = importlib.import_module(f"{__package__}._examples_{_family}")
     for _target, _cases in _module.EXAMPLES.items():  # a module may add to another's target
         EXAMPLES.setdefault(_target, []).extend(_cases)
