@@ -15,6 +15,7 @@ warm-up call that also compiles). Timings are never asserted in tests.
    NDVI): one ``eqx.filter_jit`` of ``eqx.filter_vmap`` vs a Python loop of per-chip calls
    of one jitted function; and the same two without PercentileClip (whose exact selection
    is a host callback on CPU), to show what vmap gains where none runs.
+   ``benchmarks/vmap_floor.py`` splits that vmapped program into its parts.
 """
 
 from __future__ import annotations
