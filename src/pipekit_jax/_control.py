@@ -276,11 +276,19 @@ class Checkpoint(pk.Operator):
     the program's structure. The numbers are those of ``op`` on every path.
 
     On NumPy input (no JAX array in ``op`` or ``x``) it is a plain wrapper: ``op(x)``.
-    Otherwise it calls ``eqx.filter_checkpoint(op)(x)`` (``jax.checkpoint`` with the
-    default policy: save nothing inside ``op``). ``key=`` is passed on to ``op``.
+    Otherwise it calls ``eqx.filter_checkpoint(op, policy=...)(x)``. ``key=`` is passed
+    on to ``op``.
 
     Args:
         op: the operator whose intermediates are recomputed instead of stored.
+        policy: which intermediates are kept after all, by the name of a policy in
+            ``jax.checkpoint_policies``: ``None`` (the default: keep none, as
+            ``"nothing_saveable"``), ``"dots_saveable"`` (keep the results of matrix
+            products and convolutions, recompute the cheap elementwise work around them),
+            ``"dots_with_no_batch_dims_saveable"``, ``"checkpoint_dots"``,
+            ``"checkpoint_dots_with_no_batch_dims"`` or ``"everything_saveable"`` (keep
+            all: no recomputation, as without Checkpoint). A name, so that it goes to YAML
+            and into ``config_hash``.
 
     Example:
         >>> import jax, jax.numpy as jnp, numpy as np
@@ -297,13 +305,33 @@ class Checkpoint(pk.Operator):
     """
 
     op: pk.Operator
+    policy: str | None = eqx.field(static=True)
 
-    def __init__(self, op: pk.Operator) -> None:
+    def __init__(self, op: pk.Operator, policy: str | None = None) -> None:
         self.op = _check_op("Checkpoint", "op", op)
+        if policy is not None and policy not in CHECKPOINT_POLICIES:
+            raise pk.ConfigError(
+                f"Checkpoint: policy must be None or one of {list(CHECKPOINT_POLICIES)} "
+                f"(names in jax.checkpoint_policies), got {policy!r}"
+            )
+        self.policy = policy
 
     def _apply(self, x: Any, *, key: Any = None) -> Any:
         if not type(self.op)._takes_key:
             key = None
         if not uses_jax(self.op, x, key):
             return call(self.op, x, key)
-        return eqx.filter_checkpoint(call)(self.op, x, key)
+        policy = None if self.policy is None else getattr(jax.checkpoint_policies, self.policy)
+        return eqx.filter_checkpoint(call, policy=policy)(self.op, x, key)
+
+
+#: The ``jax.checkpoint_policies`` a :class:`Checkpoint` takes by name: those that are
+#: policies themselves (the others build one from ``checkpoint_name`` labels).
+CHECKPOINT_POLICIES = (
+    "nothing_saveable",
+    "dots_saveable",
+    "dots_with_no_batch_dims_saveable",
+    "checkpoint_dots",
+    "checkpoint_dots_with_no_batch_dims",
+    "everything_saveable",
+)

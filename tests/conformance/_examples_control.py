@@ -93,6 +93,7 @@ EXAMPLES: dict[str, list[Case]] = {
     ],
     "pipekit_jax.Checkpoint": [
         Case(pj.Checkpoint(_case1())),
+        Case(pj.Checkpoint(_case1(), policy="dots_saveable")),
         Case(pj.Checkpoint(pj.Scan(_clip(), length=2)), make_input=float_scene),
     ],
     "pipekit_jax.Stack": [

@@ -7,6 +7,7 @@ gains, central finite differences in float64 on the NumPy path, ``np.digitize``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import pickle
 import re
@@ -17,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.ad_checkpoint import print_saved_residuals
 
 import pipekit as pk
 import pipekit_array as pa
@@ -369,6 +371,60 @@ def test_checkpoint_is_transparent_and_remats_under_grad():
     text = str(eqx.filter_make_jaxpr(eqx.filter_grad(loss))(op, jnp.asarray(X))[0])
     assert "checkpoint" in text or "remat" in text
     assert_grad_matches_fd(lambda d: pj.Checkpoint(Layer(0, dtype=d)), X)
+
+
+def saved_avals(fn: Any, x: Any) -> list[str]:
+    """The types of the residuals reverse mode keeps for ``fn(x)``, as JAX lists them."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_saved_residuals(fn, x)
+    return sorted(line.split(" ", 1)[0] for line in out.getvalue().splitlines())
+
+
+@pytest.mark.parametrize("policy", [None, "dots_saveable", "everything_saveable"])
+def test_checkpoint_policy_keeps_what_jax_checkpoint_keeps(policy):
+    inner = pk.Sequential([Layer(0), Layer(1)])
+    x = jnp.asarray(X)
+
+    def by_hand(v: Any) -> Any:  # the oracle: jax.checkpoint of the same two layers
+        rule = None if policy is None else getattr(jax.checkpoint_policies, policy)
+        return jnp.sum(jax.checkpoint(lambda u: inner(u), policy=rule)(v))
+
+    got = saved_avals(lambda v: jnp.sum(pj.Checkpoint(inner, policy=policy)(v)), x)
+    assert got == saved_avals(by_hand, x)
+    np.testing.assert_allclose(
+        np.asarray(jax.grad(lambda v: jnp.sum(pj.Checkpoint(inner, policy=policy)(v)))(x)),
+        np.asarray(jax.grad(lambda v: jnp.sum(inner(v)))(x)), rtol=1e-6,
+    )  # fmt: skip
+
+
+def test_checkpoint_policies_keep_the_intermediates_they_name():
+    inner = pk.Sequential([Layer(0), Layer(1)])
+
+    def kept(fn: Any) -> list[str]:  # primitives whose outputs are kept for the backward pass
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            print_saved_residuals(fn, jnp.asarray(X))
+        return sorted(re.findall(r"output of (\w+)", out.getvalue()))
+
+    def checkpointed(policy: str) -> Any:
+        return lambda v: jnp.sum(pj.Checkpoint(inner, policy=policy)(v))
+
+    assert kept(checkpointed("nothing_saveable")) == []  # everything is recomputed
+    assert kept(checkpointed("dots_saveable")) == ["dot_general", "dot_general"]  # one a layer
+    plain = kept(lambda v: jnp.sum(inner(v)))
+    assert kept(checkpointed("everything_saveable")) == plain and "tanh" in plain
+
+
+def test_checkpoint_policy_goes_to_yaml_and_is_checked():
+    op = pj.Checkpoint(Layer(0), policy="dots_saveable")
+    again = pk.loads_yaml(pk.dumps_yaml(op))
+    assert again.policy == "dots_saveable"
+    assert pk.config_hash(again) == pk.config_hash(op)
+    assert pk.config_hash(op) != pk.config_hash(pj.Checkpoint(Layer(0)))
+    with pytest.raises(pk.ConfigError, match=r"Checkpoint: policy must be None or one of .*"
+                       r"'dots_saveable'.*got 'dots'"):  # fmt: skip
+        pj.Checkpoint(Layer(0), policy="dots")
 
 
 # ----------------------------------------------------------------------------------- Stack
