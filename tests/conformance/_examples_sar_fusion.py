@@ -17,6 +17,10 @@ import math
 from typing import Any
 
 import equinox as eqx
+import numpy as np
+from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.warp import reproject, transform_bounds
 
 import geotoolz as gz
 import pipekit as pk
@@ -76,6 +80,35 @@ def fusion_input() -> FusionInput:
     return FusionInput(optical, gz.sar.LinearToDB()(s1), dem)
 
 
+class GeographicDemInput(FusionInput):
+    """The same, with the DEM in EPSG:4326 (AlignAndStack's cross-CRS path).
+
+    Every chip keeps the whole (small) DEM, so shapes stay fixed while the optical offsets
+    move.
+    """
+
+    def __getitem__(self, key: Any) -> GeographicDemInput:
+        optical = self.optical[key]
+        return GeographicDemInput(optical, _cover(self.sar, optical), self.dem)
+
+
+def _dem_in_4326(dem: GeoTensor) -> GeoTensor:
+    """``dem`` reprojected (bilinear, by rasterio) onto a ~0.0003 degree geographic grid."""
+    left, bottom, right, top = transform_bounds(dem.crs_string, "EPSG:4326", *dem.bounds)
+    transform = Affine(0.0003, 0, left, 0, -0.0003, top)
+    shape = (1, math.ceil((top - bottom) / 0.0003), math.ceil((right - left) / 0.0003))
+    out = np.full(shape, np.nan, np.float32)
+    reproject(np.asarray(dem.values), out, src_transform=dem.transform,
+              src_crs=dem.crs_string, dst_transform=transform, dst_crs="EPSG:4326",
+              resampling=Resampling.bilinear, dst_nodata=np.nan)  # fmt: skip
+    return GeoTensor(out, transform, "EPSG:4326", fill_value=float("nan"))
+
+
+def geographic_dem_input() -> GeographicDemInput:
+    x = fusion_input()
+    return GeographicDemInput(x.optical, x.sar, _dem_in_4326(x.dem))
+
+
 def call_align(op: pk.Operator, x: FusionInput) -> Any:
     return op(x.optical, x.sar, x.dem)
 
@@ -100,6 +133,9 @@ EXAMPLES: dict[str, list[Case]] = {
             fusion_input,
             call_align_by_name,
             False,
+        ),
+        Case(
+            gz.fusion.AlignAndStack(target_grid="optical"), geographic_dem_input, call_align, False
         ),
     ],
     "geotoolz.fusion.BandNormalize": [
