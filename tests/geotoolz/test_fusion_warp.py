@@ -18,6 +18,7 @@ from rasterio.enums import Resampling
 
 import geocatalog as gc
 import geotoolz as gz
+import geotoolz.fusion._warp as warp
 import pipekit_jax as pj
 
 UTM = "EPSG:32630"
@@ -39,9 +40,9 @@ def as_float32(gt: gc.GeoTensor) -> gc.GeoTensor:
     return gt.replace(values=np.asarray(gt.values, np.float32))
 
 
-def utm_grid(row_off: int = 0, col_off: int = 0, size: int = 64) -> gc.GeoTensor:
-    """A 30 m UTM 30N grid inside the DEM's footprint (moved by whole pixels)."""
-    transform = Affine(30, 0, 499000 + 30 * col_off, 0, -30, 4495500 - 30 * row_off)
+def utm_grid(row_off: int = 0, col_off: int = 0, size: int = 64, res: int = 30) -> gc.GeoTensor:
+    """A UTM 30N grid (30 m) inside the DEM's footprint (moved by whole pixels)."""
+    transform = Affine(res, 0, 499000 + res * col_off, 0, -res, 4495500 - res * row_off)
     return gc.GeoTensor(np.zeros((1, size, size), np.float32), transform, UTM)
 
 
@@ -71,21 +72,25 @@ def test_the_grids_really_differ():
     assert lat.min() > 40.62 - 0.0005 * 96 and lat.max() < 40.62
 
 
-def centres_in_lon_lat(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    x = 499000 + 30 * (np.arange(size) + 0.5)
-    y = 4495500 - 30 * (np.arange(size) + 0.5)
+def centres_in_lon_lat(size: int = 64, res: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    x = 499000 + res * (np.arange(size) + 0.5)
+    y = 4495500 - res * (np.arange(size) + 0.5)
     to_geo = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
     return to_geo.transform(*np.meshgrid(x, y))
+
+
+def plane_in_lon_lat() -> gc.GeoTensor:
+    """``1e5 (lon + 3) + 2e5 (lat - 40.6)`` on the DEM's grid: 50 and 100 per pixel step."""
+    lat = 40.62 - 0.0005 * (np.arange(96) + 0.5)
+    lon = -3.02 + 0.0005 * (np.arange(96) + 0.5)
+    lon, lat = np.meshgrid(lon, lat)
+    return geographic_dem().replace(values=(1e5 * (lon + 3) + 2e5 * (lat - 40.6))[None])
 
 
 def test_a_plane_in_lon_lat_is_sampled_exactly_at_the_projected_centres():
     # Bilinear interpolation reproduces a plane, so the result is the plane's value at each
     # target centre projected to lon/lat: index arithmetic and weights, checked exactly.
-    dem = geographic_dem()
-    lat = 40.62 - 0.0005 * (np.arange(96) + 0.5)
-    lon = -3.02 + 0.0005 * (np.arange(96) + 0.5)
-    lon, lat = np.meshgrid(lon, lat)
-    plane = dem.replace(values=(1e5 * (lon + 3) + 2e5 * (lat - 40.6))[None])
+    plane = plane_in_lon_lat()
     got = align()(utm_grid(), plane).values[1]
     lon_c, lat_c = centres_in_lon_lat()
     np.testing.assert_allclose(got, 1e5 * (lon_c + 3) + 2e5 * (lat_c - 40.6), rtol=0, atol=1e-6)
@@ -109,6 +114,18 @@ def test_dem_in_4326_onto_utm_matches_gdal(resampling):
         np.testing.assert_allclose(out.values[1], want[0], rtol=0, atol=0.002 * slope)
     else:  # the same source pixel everywhere (no centre falls on a tie here)
         np.testing.assert_array_equal(out.values[1], want[0])
+
+
+def test_large_targets_interpolate_positions_within_1e4_pixel(monkeypatch):
+    # 256 x 256 target pixels: positions come from exact projections every 16 pixels,
+    # checked against exact ones at every cell centre (1e-4 pixel at most: 0.01 here).
+    plane, target = plane_in_lon_lat(), utm_grid(size=256, res=10)
+    got = align()(target, plane).values[1]
+    lon_c, lat_c = centres_in_lon_lat(size=256, res=10)
+    want = 1e5 * (lon_c + 3) + 2e5 * (lat_c - 40.6)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * 100)
+    monkeypatch.setattr(warp, "_TOLERANCE", 0.0)  # nothing is close enough: all exact
+    np.testing.assert_allclose(align()(target, plane).values[1], want, rtol=0, atol=1e-6)
 
 
 def test_centres_outside_the_dem_are_nan_where_pyproj_says_so():

@@ -154,10 +154,12 @@ class AlignAndStack(pk.Operator):
     axes from there, with the same bilinear/nearest rules. Under jit with traced offsets
     this is a ``jax.pure_callback`` that depends on the offsets only (still one trace for
     every location; ``jax.grad`` still flows to the values), so it runs on the host on
-    every backend. Every centre is projected exactly (GDAL interpolates between exact
-    points instead, ~0.001 pixel apart from these here), at ~0.2 s per million target
-    pixels on 2 CPU cores, so align chips or cropped scenes rather than whole tiles. CRSs
-    with no coordinate operation between them raise :class:`CRSMismatchError`.
+    every backend. Up to 128 x 128 target pixels every centre is projected; above, the
+    positions are interpolated from projections every 16 pixels, and kept only if within
+    1e-4 pixel of the projected ones at every cell centre (else all are projected, ~0.2 s
+    per million pixels on 2 CPU cores). GDAL's warper interpolates too, with a 0.125 pixel
+    tolerance. CRSs with no coordinate operation between them raise
+    :class:`CRSMismatchError`.
 
     Args:
         target_grid: the input whose grid the output takes: a name in ``names`` or a
