@@ -106,6 +106,20 @@ def with_fit(steps: int, data: tuple[jax.Array, jax.Array], check_every: int) ->
     return (history.seconds - history.first_step_seconds) / (steps - 1)
 
 
+def first_steps(repeats: int, data: tuple[jax.Array, jax.Array]) -> tuple[float, float]:
+    """First-step seconds of a fit that compiles, and of the next one that reuses it."""
+    optimizer, fresh, reused = optax.adam(1e-3), [], []
+    for _ in range(repeats):
+
+        def loss(op: pk.Sequential, d: tuple[jax.Array, jax.Array]) -> jax.Array:
+            return loss_fn(op, d)  # a new function object each round: a fresh compile
+
+        for times in (fresh, reused):
+            _, history = pj.fit(pipeline(), loss, data, optimizer, steps=2, log_every=2)
+            times.append(history.first_step_seconds)
+    return statistics.median(fresh), statistics.median(reused)
+
+
 class Block(eqx.Module):
     conv: eqx.nn.Conv2d
 
@@ -160,6 +174,11 @@ def main() -> None:
     print(f"  {'row':36s} {'ms/step':>9s} {'x hand-written':>15s}")
     for name, seconds in medians.items():
         print(f"  {name:36s} {seconds * 1e3:9.3f} {seconds / base:15.3f}")
+    fresh, reused = first_steps(args.repeats, data)
+    print(f"\nFirst step of a fit (trace + compile + run), median of {args.repeats}")
+    print(f"  {'row':36s} {'s':>9s} {'x fresh':>15s}")
+    print(f"  {'fresh loss_fn: compiles':36s} {fresh:9.3f} {1.0:15.3f}")
+    print(f"  {'same loss_fn, optimizer: reused':36s} {reused:9.3f} {reused / fresh:15.3f}")
     rows = scan_rows(args.repeats)
     print(f"\nCompile time, block repeated N times (median of {args.repeats})")
     print(f"  {'row':36s} {'compile s':>9s} {'x N = 1':>15s}")

@@ -145,8 +145,10 @@ def fit(
     The step (loss, gradients of the trainable leaves, optimizer update) is one program,
     compiled once and called through :func:`pipekit_jax.jit`'s cached path, so a step
     costs what the same hand-written equinox + optax step costs (see
-    ``benchmarks/train.py``). Nothing here is required: ``eqx.filter_value_and_grad``
-    and optax work on a pipeline directly.
+    ``benchmarks/train.py``). A later ``fit`` with the same ``loss_fn`` and ``optimizer``
+    objects on an op of the same structure (other weights: the next ensemble member, a
+    restart) reuses that program instead of tracing and compiling again. Nothing here is
+    required: ``eqx.filter_value_and_grad`` and optax work on a pipeline directly.
 
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp, optax
@@ -175,7 +177,7 @@ def fit(
             f"freeze={freeze!r} is applied; nothing to train"
         )
     opt_state = optimizer.init(trainable)
-    step = JitFunction(_Step(static, loss_fn, optimizer, key is not None))
+    step = _compiled_step(_Step(static, loss_fn, optimizer, key is not None))
     batches: Iterator[Any] | None = data if isinstance(data, Iterator) else None
     history = History()
     pending: list[Any] = []  # device scalars not yet looked at
@@ -206,6 +208,33 @@ def fit(
     _take(pending, history)
     history.seconds = time.perf_counter() - start
     return eqx.combine(trainable, static), history
+
+
+# Compiled steps by the step's non-array part (the op's structure and static fields, the
+# loss function, the optimizer): a later fit with the same loss_fn and optimizer objects
+# on an op of the same structure (another ensemble member, a restart) traces nothing.
+# Each entry keeps only its programs: with_op gives it the new arrays.
+_STEPS: dict[Any, JitFunction] = {}
+_STEPS_MAX = 8
+
+
+def _compiled_step(step: _Step) -> JitFunction:
+    params, static = eqx.partition(step, eqx.is_array)
+    key = (jax.tree_util.tree_structure(params), static)
+    try:
+        cached = _STEPS.get(key)
+    except TypeError:  # an unhashable static field somewhere in the op: no reuse
+        return JitFunction(step)
+    if cached is not None:
+        _STEPS[key] = _STEPS.pop(key, cached)  # most recently used last
+        return cached.with_op(step)
+    compiled = JitFunction(step)
+    template = compiled.with_op(step)
+    template._params, template._op = [], None  # the programs only, not these arrays
+    _STEPS[key] = template
+    while len(_STEPS) > _STEPS_MAX:
+        _STEPS.pop(next(iter(_STEPS)))
+    return compiled
 
 
 def _take(pending: list[Any], history: History) -> None:

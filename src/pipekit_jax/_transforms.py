@@ -53,6 +53,24 @@ class JitFunction:
         """The wrapped operator."""
         return self._op
 
+    def with_op(self, op: Any) -> JitFunction:
+        """The same compiled programs around ``op``, whose non-array part must equal this op's.
+
+        Only ``op``'s arrays change (new weights, say), so nothing is traced again. Traces
+        of either count on this one.
+        """
+        params, static = eqx.partition(op, eqx.is_array)
+        if (jax.tree_util.tree_structure(params), static) != self._static_op:
+            raise ValueError(
+                f"pipekit_jax.jit(...).with_op: {type(op).__name__} differs from the compiled "
+                "op in more than its arrays; call pipekit_jax.jit on it instead"
+            )
+        other = JitFunction.__new__(JitFunction)
+        other._op, other._static_op, other._cache = op, self._static_op, self._cache
+        other._params = jax.tree_util.tree_leaves(params)
+        other.traces = 0
+        return other
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         if all(isinstance(leaf, _ARRAY_TYPES) for leaf in leaves):

@@ -138,3 +138,38 @@ def test_fit_refuses_bad_arguments():
         pj.fit(model(), mse, regression(), steps=0)
     with pytest.raises(TypeError, match="freeze"):
         pj.trainable_mask(model(), freeze=[1])
+
+
+def test_a_second_fit_with_the_same_loss_and_optimizer_traces_nothing():
+    traces = []
+
+    def counted(op, batch):  # runs once per trace (under jit), not once per step
+        traces.append(1)
+        return mse(op, batch)
+
+    batch, optimizer = regression(), optax.adam(0.05)
+    first, _ = pj.fit(model(0), counted, batch, optimizer, steps=20, freeze="ops[0]")
+    assert len(traces) == 1
+    second, history = pj.fit(model(7), counted, batch, optimizer, steps=20, freeze="ops[0]")
+    assert len(traces) == 1  # the step compiled for the first fit served the second
+    # The oracle: the same fit through a fresh compile (another loss object).
+    fresh, fresh_history = pj.fit(model(7), lambda o, b: mse(o, b), batch, optimizer,
+                                  steps=20, freeze="ops[0]")  # fmt: skip
+    assert history.loss == fresh_history.loss
+    for a, b in zip(jax.tree.leaves(second), jax.tree.leaves(fresh), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert not np.allclose(np.asarray(first.ops[1].model.weight),
+                           np.asarray(second.ops[1].model.weight))  # fmt: skip
+    # The frozen gain is a program argument too: a different frozen value is used, not baked.
+    other = eqx.tree_at(lambda m: m.ops[0].gain, model(7), jnp.full((3,), 2.0, jnp.float32))
+    got, h_got = pj.fit(other, counted, batch, optimizer, steps=5, freeze="ops[0]")
+    _, h_want = pj.fit(other, lambda o, b: mse(o, b), batch, optimizer, steps=5, freeze="ops[0]")
+    assert len(traces) == 1 and h_got.loss == h_want.loss
+    np.testing.assert_array_equal(np.asarray(got.ops[0].gain), np.full(3, 2.0, np.float32))
+
+
+def test_with_op_refuses_an_op_of_another_structure():
+    compiled = pj.jit(model(0))
+    assert compiled.with_op(model(3)).traces == 0
+    with pytest.raises(ValueError, match=r"with_op: Sequential differs from the compiled op"):
+        compiled.with_op(pk.Sequential([Gain(3)]))

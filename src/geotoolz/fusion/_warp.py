@@ -4,9 +4,10 @@ Two grids in different CRSs have no separable (per-axis) map: each destination p
 is projected on its own. :func:`warp_positions` does that on the host in float64 with pyproj
 (the same PROJ that GDAL's warper uses), then reduces the source coordinates to centre-index
 positions ``u = index + weight``, the convention of :mod:`._grid`. Large targets project a
-lattice every ``_CELL`` pixels and interpolate between, checked at every cell centre. Under jit with traced
-offsets it runs as a ``jax.pure_callback``: the positions depend only on the integer
-offsets, never on the values, so gradients still flow to the values through the sampling.
+lattice every ``_CELL`` pixels and interpolate between, checked at every cell centre. Under
+jit with traced offsets it runs as a ``jax.pure_callback``: the positions depend only on
+the integer offsets, never on the values, so gradients still flow to the values through
+the sampling.
 """
 
 from __future__ import annotations
