@@ -137,6 +137,12 @@ EXAMPLES: dict[str, list[Case]] = {
         Case(
             gz.fusion.AlignAndStack(target_grid="optical"), geographic_dem_input, call_align, False
         ),
+        Case(  # the suite checks outputs on the input's (optical) grid: 20/30 m onto 10 m
+            gz.fusion.AlignAndStack(target_grid="optical", resampling="average"),
+            fusion_input,
+            call_align,
+            False,
+        ),
     ],
     "geotoolz.fusion.BandNormalize": [
         Case(gz.fusion.BandNormalize(mean=(1000.0,) * 13, std=(500.0,) * 13)),

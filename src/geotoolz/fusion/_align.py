@@ -17,6 +17,7 @@ from geocatalog import BatchedGeoTensorError, GeoTensor, GeoTypeError, GeoValueE
 
 from .._carrier import float_dtype, namespace, nan_of
 from .._types import ALIGN_RESAMPLINGS, AlignResampling
+from ._average import average_axis
 from ._grid import Positions, axis_map, positions
 from ._warp import sample_warped
 
@@ -93,6 +94,12 @@ def resample_to(
 def _resample(values: Any, src: GeoTensor, dst: GeoTensor, resampling: str) -> Any:
     s, d = src.lattice, dst.lattice
     if s.crs != d.crs:
+        if resampling == "average":
+            raise GeoValueError(
+                f"AlignAndStack: resampling='average' needs the inputs in the target's CRS "
+                f"({d.crs!r}), got one in {s.crs!r}; use 'bilinear' or 'nearest' across CRSs, "
+                "or reproject first"
+            )
         nan = nan_of(values.dtype)
         return sample_warped(namespace(values), values, src, dst, resampling == "nearest", nan)
     n_rows, n_cols = src.height, src.width
@@ -104,6 +111,14 @@ def _resample(values: Any, src: GeoTensor, dst: GeoTensor, resampling: str) -> A
     if not isinstance(rows.index, np.ndarray) or not isinstance(cols.index, np.ndarray):
         values = jnp.asarray(values)  # traced offsets: the result is a JAX array
     xp = namespace(values)
+    if resampling == "average":
+        valid = ~xp.isnan(values)
+        num = xp.where(valid, values, xp.zeros_like(values))
+        num, den = average_axis(xp, num, xp.astype(valid, values.dtype), rows, rows_map.m,
+                                n_rows, -2)  # fmt: skip
+        num, den = average_axis(xp, num, den, cols, cols_map.m, n_cols, -1)
+        safe = xp.where(den > 0, den, xp.ones_like(den))
+        return xp.where(den > 0, num / safe, nan_of(values.dtype))
     if nearest:
         out = _gather(xp, values, rows, n_rows, -2, 0)
         out = _gather(xp, out, cols, n_cols, -1, 0)
@@ -134,7 +149,10 @@ class AlignAndStack(pk.Operator):
     with pixel sizes ``a``, lattice origins ``o`` and integer offsets ``k`` (the
     GeoTensor's traced leaf). ``"bilinear"`` interpolates linearly between the two
     nearest source centres on each axis (no anti-aliasing: coarser targets point-sample);
-    ``"nearest"`` takes ``round(u)`` (halves round up).
+    ``"nearest"`` takes ``round(u)`` (halves round up). ``"average"`` (for coarser
+    targets, same CRS only) is the area-weighted mean of the source pixels each target
+    pixel overlaps, NaNs left out (GDAL's ``average``): the footprint ``[u - m/2, u + m/2]``
+    on each axis, weights the overlap areas, NaN only where no valid pixel overlaps.
 
     Georeferencing is exact under jit: the static part is computed in float64 on the host,
     and the offset term in float64 when the offsets are concrete or, when traced, in exact
@@ -166,7 +184,7 @@ class AlignAndStack(pk.Operator):
             positional index.
         names: labels of the positional inputs, in call order (default
             ``("optical", "sar", "dem")``).
-        resampling: ``"bilinear"`` (default) or ``"nearest"``.
+        resampling: ``"bilinear"`` (default), ``"nearest"`` or ``"average"``.
 
     Example:
         >>> import numpy as np
