@@ -83,31 +83,38 @@ def stitch_rows(repeats: int) -> list[tuple[str, float]]:
     ]  # fmt: skip
 
 
-def vmap_rows(repeats: int) -> list[tuple[str, float]]:
-    case1 = pk.Sequential([
+def case1() -> pk.Sequential:
+    """Seed Case 1: mask clouds, clip to the 2nd-98th percentiles, NDVI."""
+    return pk.Sequential([
         gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11]),
         gz.radiometry.PercentileClip(p_min=2, p_max=98),
         gz.indices.NDVI(red_idx=2, nir_idx=3),
     ])  # fmt: skip
+
+
+def chips() -> tuple[gc.GeoTensor, list[gc.GeoTensor]]:
+    """256 chips (13, 64, 64) of a synthetic 1024² scene: stacked, and one by one (on device)."""
     scene = gc.testing.synthetic_scene(1024, 1024, seed=3)
-    chips = [
-        scene[..., r : r + 64, c : c + 64] for r in range(0, 1024, 64) for c in range(0, 1024, 64)
-    ]
-    stacked = jax.tree.map(jnp.asarray, gc.stack(chips))
-    singles = [jax.tree.map(jnp.asarray, chip) for chip in chips]
+    starts = range(0, 1024, 64)
+    cut = [scene[..., r : r + 64, c : c + 64] for r in starts for c in starts]
+    return jax.tree.map(jnp.asarray, gc.stack(cut)), [jax.tree.map(jnp.asarray, c) for c in cut]
+
+
+def vmap_rows(repeats: int) -> list[tuple[str, float]]:
+    op, (stacked, singles) = case1(), chips()
     vmapped = eqx.filter_jit(eqx.filter_vmap(lambda op, c: op(c), in_axes=(None, 0)))
     one = eqx.filter_jit(lambda op, c: op(c))
-    got = vmapped(case1, stacked)
+    got = vmapped(op, stacked)
     for i in (0, 77, 255):  # same numbers as one chip at a time
-        want = np.asarray(one(case1, singles[i]).values)
+        want = np.asarray(one(op, singles[i]).values)
         np.testing.assert_allclose(np.asarray(got.values[i]), want, rtol=1e-6, equal_nan=True)
 
     # The same without PercentileClip: what vmap gains where no host selection runs.
-    no_clip = pk.Sequential([case1.ops[0], case1.ops[2]])
+    no_clip = pk.Sequential([op.ops[0], op.ops[2]])
     return [
-        ("Python loop of 256 jit calls", median_time(lambda: [one(case1, c) for c in singles],
+        ("Python loop of 256 jit calls", median_time(lambda: [one(op, c) for c in singles],
                                                      repeats)),
-        ("one jit of vmap over 256 chips", median_time(lambda: vmapped(case1, stacked), repeats)),
+        ("one jit of vmap over 256 chips", median_time(lambda: vmapped(op, stacked), repeats)),
         ("  no PercentileClip: loop", median_time(lambda: [one(no_clip, c) for c in singles],
                                                   repeats)),
         ("  no PercentileClip: vmap", median_time(lambda: vmapped(no_clip, stacked), repeats)),

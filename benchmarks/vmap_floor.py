@@ -34,36 +34,23 @@ from jax import lax
 
 import geocatalog as gc
 import geotoolz as gz
-import pipekit as pk
 import pipekit_array._percentile as percentile
 from _timing import median_time
+from patch import case1, chips
 from pipekit_array._percentile_select import nanquantile_rows
 
 _QUANTILES = (0.02, 0.98)
-
-
-def case1() -> pk.Sequential:
-    return pk.Sequential([
-        gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11]),
-        gz.radiometry.PercentileClip(p_min=2, p_max=98),
-        gz.indices.NDVI(red_idx=2, nir_idx=3),
-    ])  # fmt: skip
-
-
-def chips() -> tuple[gc.GeoTensor, list[gc.GeoTensor]]:
-    scene = gc.testing.synthetic_scene(1024, 1024, seed=3)
-    starts = range(0, 1024, 64)
-    cut = [scene[..., r : r + 64, c : c + 64] for r in starts for c in starts]
-    return jax.tree.map(jnp.asarray, gc.stack(cut)), [jax.tree.map(jnp.asarray, c) for c in cut]
 
 
 def timed(fn, repeats: int) -> float:
     return median_time(lambda: jax.block_until_ready(fn()), repeats, warmup=True)
 
 
-def program_rows(repeats: int) -> tuple[float, float, float]:
+def program_rows(
+    stacked: gc.GeoTensor, singles: list[gc.GeoTensor], repeats: int
+) -> tuple[float, float, float]:
     """Loop, vmapped program, vmapped program whose selection callback does nothing."""
-    op, (stacked, singles) = case1(), chips()
+    op = case1()
     vmapped = eqx.filter_jit(eqx.filter_vmap(lambda o, c: o(c), in_axes=(None, 0)))
     one = eqx.filter_jit(lambda o, c: o(c))
     loop = timed(lambda: [one(op, c) for c in singles], repeats)
@@ -125,7 +112,8 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"JAX {jax.__version__} on {jax.default_backend()}, NumPy {np.__version__}")  # fmt: skip
 
-    loop, program, empty = program_rows(args.repeats)
+    stacked, singles = chips()
+    loop, program, empty = program_rows(stacked, singles, args.repeats)
     print("\nCase 1, 256 chips (13, 64, 64)          median ms")
     print(f"  Python loop of 256 jit calls           {loop * 1e3:9.2f}")
     for name, seconds in (("vmapped program", program), ("vmapped, selection does nothing", empty)):
@@ -134,7 +122,7 @@ def main() -> None:
     print(f"  30x budget for the selection           {budget * 1e3:9.2f}   (2 bands: "
           f"{budget / 2 * 1e3:.2f} each)")  # fmt: skip
 
-    rows = band_rows(chips()[0])
+    rows = band_rows(stacked)
     print(f"\nOne band's selection, rows {rows.shape}, {np.isnan(rows).mean():.0%} NaN"
           "     median ms")  # fmt: skip
     for name, seconds in selection_rows(rows, args.repeats):
