@@ -74,7 +74,7 @@ def case11(mean: tuple[float, ...], std: tuple[float, ...], bands: tuple[int, ..
     if bands != tuple(range(len(mean))):
         fused = gz.fusion.SelectBands(bands)(fused)
     gains = gz.fusion.BandNormalize(tuple(mean[b] for b in bands), tuple(std[b] for b in bands))
-    classify = pa.ModelOp(crop_classifier)(gains(fused))
+    classify = pa.ModelOp(crop_classifier)(gz.radiometry.FillNodata(0.0)(gains(fused)))
     return pk.Graph(
         inputs={"optical": opt, "sar": sar, "dem": dem},
         outputs={"crop_map": classify, "fused_stack": fused},

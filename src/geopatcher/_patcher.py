@@ -181,11 +181,16 @@ class SpatialPatcher:
 
 
 def _values(out: Any) -> np.ndarray:
-    """The pixel array of a chip output: a carrier's ``.values`` or the array itself."""
+    """The pixel array of a chip output (an array, a GeoTensor, a DataArray), as NumPy.
+
+    Through the one carrier contract, ``pipekit_array.values_of``; imported here, not at
+    module level, so that the geopatcher core loads without the framework.
+    """
     if isinstance(out, np.ndarray):
         return out
-    values = getattr(out, "values", out)
-    return np.asarray(values() if callable(values) else values)
+    from pipekit_array import values_of
+
+    return np.asarray(values_of(out))
 
 
 class _ByIndexSink:

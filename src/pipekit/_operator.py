@@ -11,6 +11,7 @@ import equinox as eqx
 
 from . import _registry
 from ._errors import ConfigError
+from ._jsonconfig import from_json_safe, to_json_safe
 from ._node import Node
 from ._state import TARGET, build, encode, init_params
 
@@ -122,8 +123,14 @@ class Operator(eqx.Module):
         return out
 
     def get_config(self) -> dict[str, Any]:
-        """A deep copy of :attr:`state`, safe to mutate or serialise (e.g. as JSON)."""
-        return copy.deepcopy(self.state)
+        """:attr:`state` as strict JSON data: a copy, safe to mutate or ``json.dumps``.
+
+        Non-finite floats (a NaN fill value) are spelled ``"nan"``, ``"inf"``, ``"-inf"``,
+        since JSON has no such numbers; :meth:`from_state` reads them back for arguments
+        annotated ``float``, so ``from_state(json.loads(json.dumps(op.get_config(),
+        allow_nan=False)))`` has the same :func:`pipekit.config_hash` as ``op``.
+        """
+        return to_json_safe(copy.deepcopy(self.state))
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Operator:
@@ -133,7 +140,7 @@ class Operator(eqx.Module):
                 f"{cls.__name__}.from_state expects a dict with a '_target_' key, "
                 f"got {type(state).__name__}"
             )
-        op = build(state, _registry.resolve_trusted)
+        op = build(from_json_safe(state), _registry.resolve_trusted)
         if not isinstance(op, cls):
             raise ConfigError(
                 f"{cls.__name__}.from_state got a state for {type(op).__name__} "

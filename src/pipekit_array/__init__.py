@@ -1,8 +1,13 @@
 """pipekit_array: carrier-neutral array kernels and operators (NumPy eagerly, JAX under jit).
 
-A carrier is anything with array ``.values`` and ``.replace(values=...)`` (a
-``geocatalog.GeoTensor``, for one); a stacked carrier also exposes ``batch_shape``. Bare
-arrays work too. Today:
+The one carrier contract (public names below): a bare array, anything with array
+``.values``, ``.fill_value`` and ``.replace(values=..., fill_value=...)`` (a
+``geocatalog.GeoTensor``, for one) and an ``xarray.DataArray`` all give their pixels
+(:func:`values_of`), their nodata (:func:`nodata_mask`: NaN, or a pixel whose every band
+equals the fill value) and take results back (:func:`rewrap`). Nodata is never data:
+float operators compute on :func:`float_values` (nodata as NaN), integer ones write the
+fill value at nodata (:func:`fill_nodata`). A stacked carrier also exposes
+``batch_shape``. Today:
 
 - :class:`ModelOp`: apply a per-sample model (equinox, JAX, NumPy or array-API callable)
   to a carrier, mapped (``jax.vmap`` / chunked ``jax.lax.map``) over a stacked one;
@@ -15,12 +20,41 @@ AssertValidFraction) and metrics (RMSE, MAE, Bias, ...), written against the arr
 one operator runs on NumPy and JAX.
 """
 
+from ._carrier import (
+    Carrier as Carrier,
+    fill_nodata as fill_nodata,
+    fill_pixels as fill_pixels,
+    fill_value_of as fill_value_of,
+    fits as fits,
+    float_dtype as float_dtype,
+    float_values as float_values,
+    is_carrier as is_carrier,
+    namespace as namespace,
+    nan_of as nan_of,
+    nodata_mask as nodata_mask,
+    rewrap as rewrap,
+    values_of as values_of,
+)
 from ._model import ModelOp as ModelOp, ModelTracingError as ModelTracingError
 from ._percentile import nanpercentile as nanpercentile
 from ._reduce import MeanScalar as MeanScalar, nanmean_over as nanmean_over
 from ._types import PercentileMethod as PercentileMethod
 
 __all__ = [
+    # the carrier contract
+    "Carrier",
+    "fill_nodata",
+    "fill_pixels",
+    "fill_value_of",
+    "fits",
+    "float_dtype",
+    "float_values",
+    "is_carrier",
+    "namespace",
+    "nan_of",
+    "nodata_mask",
+    "rewrap",
+    "values_of",
     # operators
     "MeanScalar",
     "ModelOp",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
@@ -13,16 +13,13 @@ from array_api_compat import array_namespace, is_array_api_obj
 
 import pipekit as pk
 
+from ._carrier import fill_value_of, fits, is_carrier, nan_of, nodata_mask, rewrap, values_of
+
 __all__ = ["ModelOp", "ModelTracingError"]
 
 
 class ModelTracingError(pk.PipekitError, TypeError):
     """A model that needs concrete (NumPy) arrays was called on JAX tracers."""
-
-
-def is_carrier(x: Any) -> bool:
-    """Whether ``x`` carries an array in ``.values`` and rebuilds itself with ``.replace``."""
-    return not isinstance(x, Mapping) and hasattr(x, "values") and hasattr(x, "replace")
 
 
 def _is_jax_model(model: Any) -> bool:
@@ -73,11 +70,14 @@ class ModelOp(pk.Operator):
       Both paths give ``np.stack([fn(v) for v in values])``.
 
     Every output array whose two trailing axes equal the input's spatial ``(H, W)`` is put
-    back into the input carrier with ``x.replace(values=...)`` (batch axes first for a
-    stacked input), so georeferencing is kept; a floating output gets NaN as its fill value
-    (the input's nodata, e.g. DN 0, is a valid model output). Other arrays (a class
-    vector, a scalar) are returned bare, inside the same dict / NamedTuple / tuple the
-    model returned. A bare array input gives bare arrays.
+    back into the input carrier (batch axes first for a stacked input), so georeferencing
+    is kept. Nodata is never data: the model sees the input as it is, and every such
+    output pixel where the input is nodata in every band (NaN, or the input's fill value:
+    a scene edge, outside a footprint) is nodata: NaN in a floating output (whose fill
+    value becomes NaN: the input's DN 0 is a valid model output), the input's fill value
+    in an integer output that can hold it (otherwise the output has no fill value). Other
+    arrays (a class vector, a scalar) are returned bare, inside the same dict / NamedTuple
+    / tuple the model returned. A bare array input gives bare arrays.
 
     Models: an equinox Module (or any pytree holding JAX arrays) is a field of the op, so
     its array leaves are the op's parameters: ``eqx.filter_grad`` and optax train them. On
@@ -160,7 +160,7 @@ class ModelOp(pk.Operator):
 
     def _apply(self, x: Any) -> Any:
         carrier = is_carrier(x)
-        values = x.values if carrier else x
+        values = values_of(x)
         if not is_array_api_obj(values):
             got = type(x).__name__
             if carrier:
@@ -224,22 +224,46 @@ def _floating(a: Any) -> bool:
     return np.issubdtype(np.dtype(str(a.dtype)), np.floating)
 
 
+def _nodata_pixels(x: Any, values: Any, n_batch: int) -> Any:
+    """``(*batch, H, W)``: True where every band (axes between batch and space) is nodata.
+
+    Every band, not any: one fill value covers all bands of a carrier, but 0 is "clear"
+    in a Sentinel-2 QA60 band beside reflectances whose 0 is nodata. A pixel with no data
+    in any band (a scene edge, outside a footprint) is nodata for the model; a partly
+    missing pixel reaches the model as NaN or the fill value, for it to handle.
+    """
+    mask = nodata_mask(x, values)
+    axes = tuple(range(n_batch, mask.ndim - 2))
+    return array_namespace(mask).all(mask, axis=axes) if axes else mask
+
+
 def _rewrap(x: Any, out: Any, n_batch: int) -> Any:
-    """Put every output array ending in the input's ``(H, W)`` back into the carrier ``x``."""
-    hw = tuple(x.values.shape[-2:])
+    """Put every output array ending in the input's ``(H, W)`` back into the carrier ``x``.
+
+    Input nodata pixels become the output's nodata (NaN, or the kept integer fill).
+    """
+    values = values_of(x)
+    hw = tuple(values.shape[-2:])
+    fill = fill_value_of(x)
+    pixels: list[Any] = []  # computed once, on the first spatial output
 
     def leaf(a: Any) -> Any:
-        if (
+        if not (
             len(hw) == 2
             and is_array_api_obj(a)
             and a.ndim >= n_batch + 2
             and tuple(a.shape[-2:]) == hw
         ):
-            if getattr(x, "fill_value", None) is not None and _floating(a):
-                # The input's nodata (e.g. DN 0) means nothing for a model's float output,
-                # where 0 is a valid value: missing is NaN there.
-                return x.replace(values=a, fill_value=float("nan"))
-            return x.replace(values=a)
-        return a
+            return a
+        if not pixels:
+            pixels.append(_nodata_pixels(x, values, n_batch))
+        xp = array_namespace(a)
+        lead = tuple(a.shape[:n_batch]) + (1,) * (a.ndim - n_batch - 2)
+        mask = xp.reshape(pixels[0], lead + hw)
+        if _floating(a):
+            return rewrap(x, xp.where(mask, nan_of(a.dtype), a), fill_value=float("nan"))
+        if fill is not None and fits(xp, a.dtype, fill):
+            return rewrap(x, xp.where(mask, xp.asarray(fill, dtype=a.dtype), a))
+        return rewrap(x, a, fill_value=None)
 
     return jax.tree.map(leaf, out)

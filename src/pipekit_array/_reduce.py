@@ -13,7 +13,7 @@ from jaxtyping import Float, Shaped
 
 import pipekit as pk
 
-from ._model import is_carrier
+from ._carrier import float_values, is_carrier, values_of
 
 __all__ = ["MeanScalar", "nanmean_over"]
 
@@ -62,12 +62,13 @@ def _fields_of(x: Any) -> list[str] | None:
 
 
 class MeanScalar(pk.Operator):
-    r"""Mean over all non-batch axes, ignoring NaN: one scalar per sample.
+    r"""Mean over all non-batch axes, ignoring nodata: one scalar per sample.
 
     .. math:: m = \frac{\sum_i [v_i \ne \mathrm{NaN}]\, v_i}{\sum_i [v_i \ne \mathrm{NaN}]}
 
-    (``np.nanmean`` over every axis of a sample; an all-NaN sample gives NaN, without
-    NumPy's RuntimeWarning.) A single carrier or a bare array gives a 0-d array; a stacked
+    (``np.nanmean`` over every axis of a sample, with a carrier's fill-value pixels left out
+    like NaN; an all-nodata sample gives NaN, without NumPy's RuntimeWarning.) A single
+    carrier or a bare array gives a 0-d array; a stacked
     carrier (``batch_shape == (n,)``) gives shape ``(n,)``. The result is a bare array:
     NumPy on NumPy input, JAX under jit / vmap. Integer and float32 input are reduced in
     float32, float64 stays float64.
@@ -98,15 +99,15 @@ class MeanScalar(pk.Operator):
 
     def _apply(self, x: Any) -> Any:
         x = self._select(x)
-        if is_carrier(x):
-            values, n_batch = x.values, len(tuple(getattr(x, "batch_shape", ())))
-        else:
-            values, n_batch = x, 0
+        values = values_of(x)
+        n_batch = len(tuple(getattr(x, "batch_shape", ()))) if is_carrier(x) else 0
         if not is_array_api_obj(values):
             raise TypeError(
                 f"MeanScalar expects an array or a carrier with array .values; got "
                 f"{type(values).__name__}"
             )
+        if not array_namespace(values).isdtype(values.dtype, "complex floating"):
+            values = float_values(x, values=values)  # the carrier's fill value is nodata
         return nanmean_over(values, n_batch)
 
     def _select(self, x: Any) -> Any:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 import pipekit as pk
 from geocatalog import GeoTensor
 from geocatalog.testing import synthetic_scene
@@ -18,8 +20,18 @@ def scene() -> GeoTensor:
     return synthetic_scene(*SCENE_SHAPE, seed=7)
 
 
+def float_scene() -> GeoTensor:
+    """The scene as reflectance (DN / 10,000, float32); nodata is NaN (``fill_value`` NaN)."""
+    gt = scene()
+    return gt.replace(values=gt.values.astype(np.float32) / 10_000, fill_value=float("nan"))
+
+
 def call_single(op: pk.Operator, x: Any) -> Any:
     return op(x)
+
+
+#: ``Case.extra`` of examples called on ``x.values``: the op never sees the fill value.
+ON_BARE_VALUES = {"nodata": "called on x.values: a bare array has no fill value (NaN only)"}
 
 
 @dataclass(frozen=True)

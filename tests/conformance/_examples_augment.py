@@ -18,7 +18,7 @@ import pipekit as pk
 from geocatalog import GeoTensor
 from geocatalog.testing import synthetic_scene
 
-from ._case import Case
+from ._case import ON_BARE_VALUES, Case
 
 
 def square_scene() -> GeoTensor:
@@ -32,10 +32,22 @@ def call_with_key(op: pk.Operator, x: Any) -> Any:
 
 EXAMPLES: dict[str, list[Case]] = {
     "geotoolz.augment.RandomFlip": [
-        Case(gz.augment.RandomFlip(p=0.5), call=call_with_key),  # default 40 x 48 scene
-        Case(gz.augment.RandomFlip(p=1.0), make_input=square_scene, call=call_with_key),
+        Case(
+            gz.augment.RandomFlip(p=0.5), call=call_with_key, extra=ON_BARE_VALUES
+        ),  # default 40 x 48 scene
+        Case(
+            gz.augment.RandomFlip(p=1.0),
+            make_input=square_scene,
+            call=call_with_key,
+            extra=ON_BARE_VALUES,
+        ),
     ],
     "geotoolz.augment.RandomRotate90": [
-        Case(gz.augment.RandomRotate90(), make_input=square_scene, call=call_with_key),
+        Case(
+            gz.augment.RandomRotate90(),
+            make_input=square_scene,
+            call=call_with_key,
+            extra=ON_BARE_VALUES,
+        ),
     ],
 }

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import geotoolz as gz
 import pipekit as pk
 import pipekit_array as pa
 import pipekit_jax as pj
-from geocatalog import GeoTensor
 
-from ._case import Case, scene
-
-
-def float_scene() -> GeoTensor:
-    gt = scene()
-    return gt.replace(values=gt.values.astype(np.float32) / 10_000)
+from ._case import ON_BARE_VALUES, Case, float_scene
 
 
 def call_on_values(op: pk.Operator, x: Any) -> Any:
@@ -101,11 +93,20 @@ EXAMPLES: dict[str, list[Case]] = {
         Case(pj.Stack([_clip(), _clip(), _clip()]), call=call_members),
     ],
     "pipekit_jax.GreaterThan": [
-        Case(pj.GreaterThan(0.155), make_input=float_scene, call=call_on_values),
-        Case(pj.GreaterThan(1500), call=call_on_values),  # uint16 compared as float32
+        Case(
+            pj.GreaterThan(0.155), make_input=float_scene, call=call_on_values, extra=ON_BARE_VALUES
+        ),
+        Case(
+            pj.GreaterThan(1500), call=call_on_values, extra=ON_BARE_VALUES
+        ),  # uint16 compared as float32
     ],
     "pipekit_jax.Digitize": [
-        Case(pj.Digitize((0.1, 0.155, 0.3)), make_input=float_scene, call=call_on_values),
-        Case(pj.Digitize((1000.0,)), call=call_on_values),
+        Case(
+            pj.Digitize((0.1, 0.155, 0.3)),
+            make_input=float_scene,
+            call=call_on_values,
+            extra=ON_BARE_VALUES,
+        ),
+        Case(pj.Digitize((1000.0,)), call=call_on_values, extra=ON_BARE_VALUES),
     ],
 }

@@ -13,12 +13,7 @@ import geocatalog as gc
 import pipekit as pk
 import pipekit_array as pa
 
-from ._case import Case, scene
-
-
-def float_scene() -> gc.GeoTensor:
-    gt = scene()
-    return gt.replace(values=gt.values.astype(np.float32) / 10_000)
+from ._case import Case, float_scene, scene
 
 
 def nan_scene() -> gc.GeoTensor:

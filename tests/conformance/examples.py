@@ -14,12 +14,7 @@ import numpy as np
 import geotoolz as gz
 import pipekit as pk
 
-from ._case import Case, scene
-
-
-def float_scene() -> gz.GeoTensor:
-    gt = scene()
-    return gt.replace(values=gt.values.astype(np.float32) / 10_000)
+from ._case import Case, float_scene
 
 
 def call_graph(op: pk.Operator, x: Any) -> Any:
@@ -58,7 +53,9 @@ EXAMPLES: dict[str, list[Case]] = {
     "pipekit.Identity": [Case(pk.Identity())],
     "pipekit.Sequential": [Case(_case1()), Case(pk.Sequential([]))],
     "pipekit.Graph": [Case(_graph(), call=call_graph)],
-    "pipekit.Lambda": [Case(pk.Lambda(double))],
+    "pipekit.Lambda": [
+        Case(pk.Lambda(double), extra={"nodata": "a user function: what it does is its own"})
+    ],
     "pipekit.Tap": [Case(pk.Tap(observe))],
     "pipekit.Sink": [Case(pk.Sink(observe))],
     "pipekit.qc.AssertShape": [
@@ -84,6 +81,14 @@ EXAMPLES: dict[str, list[Case]] = {
         Case(gz.cloud.ApplyMask(gz.cloud.MaskFromQABits(-1, [11]), fill_value=-1, keep_band=-1)),
     ],
     "geotoolz.radiometry.ToFloat32": [Case(gz.radiometry.ToFloat32())],
+    "geotoolz.radiometry.FillNodata": [
+        Case(
+            gz.radiometry.FillNodata(0.0),
+            make_input=float_scene,
+            extra={"nodata": "FillNodata turns nodata into data: its one job, on purpose"},
+        ),
+        Case(gz.radiometry.FillNodata(1.0), extra={"nodata": "imputation by design"}),
+    ],
     "geotoolz.radiometry.PercentileClip": [
         Case(gz.radiometry.PercentileClip(p_min=2, p_max=98)),
         Case(gz.radiometry.PercentileClip(p_min=0, p_max=50, axis=-1), make_input=float_scene),

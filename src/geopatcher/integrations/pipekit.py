@@ -33,6 +33,7 @@ from geopatcher._config import from_config
 from geopatcher._errors import PatchConfigError, PatchShapeError
 from geopatcher._field import pad_value
 from geopatcher._patcher import SpatialPatcher
+from pipekit_array import values_of
 
 from ._chips import ChipResults, Chips
 from ._kernels import gather, scatter_overlap_add
@@ -137,6 +138,8 @@ class ApplyToChips(pk.Operator):
                 f"ApplyToChips takes the Chips of a GridSampler; got {type(chips).__name__}. "
                 "Put GridSampler(patcher) before it."
             )
+        if not chips.on_device and _traced(self.op):
+            chips = _to_device(chips)  # e.g. jax.grad of the op on a NumPy scene
         if not chips.on_device:
             items = tuple(self.op(chip) for chip in chips)
             return Chips(chips.offsets, chips.patcher, chips.field_shape, items=items,
@@ -144,7 +147,7 @@ class ApplyToChips(pk.Operator):
         out = self._vmapped(chips.stacked())
         # An op may set a new fill value (indices use NaN): it is static, so it survives vmap.
         fill = out.fill_value if isinstance(out, GeoTensor) else chips.fill_value
-        return Chips(chips.offsets, chips.patcher, chips.field_shape, values=_values_of(out),
+        return Chips(chips.offsets, chips.patcher, chips.field_shape, values=values_of(out),
                      origin=chips.origin, lattice=chips.lattice, fill_value=fill,
                      layout=chips.layout)  # fmt: skip
 
@@ -164,9 +167,31 @@ class ApplyToChips(pk.Operator):
         return jax.tree.map(lambda leaf: leaf.reshape(n_batches * b, *leaf.shape[2:])[:n], out)
 
 
-def _values_of(out: Any) -> Any:
-    """The arrays of an op's output (a GeoTensor's values; other pytrees as they are)."""
-    return out.values if isinstance(out, GeoTensor) else out
+def _traced(tree: Any) -> bool:
+    """Whether any leaf of ``tree`` is a JAX tracer (the op is under jit, grad or vmap)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
+
+
+def _to_device(chips: Chips) -> Chips:
+    """Host chips (GeoTensors read from a field) as JAX-path Chips: one stacked array.
+
+    The op's leaves are traced, so its outputs are tracers that the host stitch cannot
+    take: the chips join the traced program instead, in sampler order (no phase layout).
+    """
+    items = chips.items or ()
+    if not items or not all(isinstance(c, GeoTensor) for c in items):
+        kinds = sorted({type(c).__name__ for c in items})
+        raise PatchShapeError(
+            f"ApplyToChips: the op is traced (jax.grad / jit / vmap of the pipeline) but the "
+            f"chips are {kinds}, which only the host path takes; pass the scene as a "
+            "GeoTensor (gc.read_raster(...) or a DataArray converted to a GeoTensor) so the "
+            "chips can be stacked into the traced program"
+        )
+    first = items[0]
+    origin = jnp.asarray(first.offset) - jnp.asarray(chips.offsets[0], dtype=jnp.int32)
+    values = jnp.stack([jnp.asarray(c.values) for c in items])
+    return Chips(chips.offsets, chips.patcher, chips.field_shape, values=values,
+                 origin=origin, lattice=first.lattice, fill_value=first.fill_value)  # fmt: skip
 
 
 class Stitch(pk.Operator):
@@ -215,7 +240,7 @@ class Stitch(pk.Operator):
     def _host(chips: Chips, by_index: bool) -> Any:
         patcher = chips.patcher
         if by_index:
-            values = [_values_of(v) for v in chips.items]
+            values = [values_of(v) for v in chips.items]
             try:
                 stacked: Any = jax.tree.map(lambda *leaves: np.stack(leaves), *values)
             except (TypeError, ValueError):

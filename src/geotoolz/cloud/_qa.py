@@ -9,7 +9,15 @@ import equinox as eqx
 
 import pipekit as pk
 
-from .._carrier import band_axis_size, float_dtype, namespace, rewrap, values_of
+from .._carrier import (
+    band_axis_size,
+    fits,
+    float_dtype,
+    namespace,
+    nodata_mask,
+    rewrap,
+    values_of,
+)
 
 __all__ = ["ApplyMask", "MaskClouds", "MaskFromQABits"]
 
@@ -33,43 +41,41 @@ def _check_band(op: str, qa_band: int) -> int:
     return qa_band
 
 
-def qa_flag_mask(values: Any, qa_band: int, bits: tuple[int, ...], op: str) -> Any:
-    """Boolean ``(..., y, x)``: True where any of ``bits`` is set in band ``qa_band``."""
+def qa_flag_mask(x: Any, qa_band: int, bits: tuple[int, ...], op: str) -> Any:
+    """Boolean ``(..., y, x)``: True where any of ``bits`` is set in band ``qa_band`` of ``x``.
+
+    A nodata QA pixel (NaN, or the carrier's fill value) has no known flags: not flagged.
+    """
+    values = values_of(x)
     xp = namespace(values)
     band_axis_size(op, values, "qa_band", qa_band)
     qa = values[..., qa_band, :, :]
-    if xp.isdtype(qa.dtype, "real floating"):
-        # A float QA band (e.g. after ToFloat32): NaN means "no flags known" -> not flagged.
-        qa = xp.where(xp.isnan(qa), xp.zeros_like(qa), qa)
+    # Nodata QA (a float QA band's NaN, a fill of 65535 that would set every bit) is read
+    # as "no flags known"; the pixel stays nodata in the data bands through fill_where.
+    qa = xp.where(nodata_mask(x, qa), xp.zeros_like(qa), qa)
     qa = xp.astype(qa, xp.uint32)
     flags = sum(1 << b for b in bits)
     return (qa & xp.asarray(flags, dtype=xp.uint32)) != 0
 
 
-def _fits(xp: Any, dtype: Any, fill_value: float) -> bool:
-    """Whether ``fill_value`` is exactly representable in ``dtype``."""
-    if xp.isdtype(dtype, "real floating"):
-        return True
-    if xp.isdtype(dtype, "bool") or not math.isfinite(fill_value) or fill_value != int(fill_value):
-        return False
-    info = xp.iinfo(dtype)
-    return info.min <= fill_value <= info.max
-
-
-def fill_where(values: Any, mask: Any, fill_value: float, keep_band: int | None) -> Any:
-    """Set every band to ``fill_value`` where ``mask`` (``(..., y, x)``) is True.
+def fill_where(x: Any, mask: Any, fill_value: float, keep_band: int | None) -> Any:
+    """``x``'s values with every band set to ``fill_value`` where ``mask`` (``(..., y, x)``).
 
     Integer values become float32 when the fill does not fit their dtype (NaN, -1 in
-    uint16, 0.5). ``keep_band`` is left unmasked.
+    uint16, 0.5). The input's own nodata (NaN or its fill value) becomes ``fill_value``
+    too, in every band, so the output has one nodata value. ``keep_band`` is left out of
+    ``mask`` only (a QA band keeps its flags where clouds are masked).
     """
+    values = values_of(x)
     xp = namespace(values)
-    dtype = values.dtype if _fits(xp, values.dtype, fill_value) else float_dtype(xp, values)
+    dtype = values.dtype if fits(xp, values.dtype, fill_value) else float_dtype(xp, values)
     out = xp.astype(values, dtype)
     full = mask[..., None, :, :]
     if keep_band is not None:
         n = values.shape[-3]
         kept = xp.arange(n) == (keep_band % n)
         full = full & ~xp.reshape(kept, (1,) * (values.ndim - 3) + (n, 1, 1))
+    full = full | nodata_mask(x, values)
     return xp.where(full, xp.asarray(fill_value, dtype=dtype), out)
 
 
@@ -102,7 +108,7 @@ class MaskFromQABits(pk.Operator):
         self.bits = _check_bits("MaskFromQABits", bits)
 
     def _apply(self, x: Any) -> Any:
-        mask = qa_flag_mask(values_of(x), self.qa_band, self.bits, "MaskFromQABits")
+        mask = qa_flag_mask(x, self.qa_band, self.bits, "MaskFromQABits")
         return rewrap(x, mask, fill_value=None)
 
 
@@ -146,7 +152,7 @@ class ApplyMask(pk.Operator):
                 f"{tuple(values.shape[:-3]) + tuple(values.shape[-2:])} for values "
                 f"{tuple(values.shape)} (one mask per pixel, no band axis)"
             )
-        out = fill_where(values, mask, self.fill_value, self.keep_band)
+        out = fill_where(x, mask, self.fill_value, self.keep_band)
         return rewrap(x, out, fill_value=self.fill_value)
 
 
@@ -156,8 +162,9 @@ class MaskClouds(pk.Operator):
     ``flagged = (QA & sum(2**b for b in bits)) != 0``; every band but ``qa_band`` becomes
     ``fill_value`` (default NaN) where flagged. The QA band keeps its flag values (as the
     output dtype) so later steps can still read why a pixel is missing. Integer input
-    becomes float32 when ``fill_value`` does not fit its dtype (e.g. NaN); NaNs in the
-    input stay NaN.
+    becomes float32 when ``fill_value`` does not fit its dtype (e.g. NaN); the input's
+    nodata (NaN, or a pixel whose every band is the fill value: a Sentinel-2 edge of DN 0)
+    becomes ``fill_value`` in every band, the QA band included.
 
     Equivalent to ``ApplyMask(MaskFromQABits(qa_band, bits), fill_value, keep_band=qa_band)``.
 
@@ -183,7 +190,6 @@ class MaskClouds(pk.Operator):
         self.fill_value = float(fill_value)
 
     def _apply(self, x: Any) -> Any:
-        values = values_of(x)
-        mask = qa_flag_mask(values, self.qa_band, self.bits, "MaskClouds")
-        out = fill_where(values, mask, self.fill_value, keep_band=self.qa_band)
+        mask = qa_flag_mask(x, self.qa_band, self.bits, "MaskClouds")
+        out = fill_where(x, mask, self.fill_value, keep_band=self.qa_band)
         return rewrap(x, out, fill_value=self.fill_value)

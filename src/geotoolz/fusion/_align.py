@@ -15,7 +15,7 @@ from jaxtyping import ArrayLike, Float
 import pipekit as pk
 from geocatalog import BatchedGeoTensorError, GeoTensor, GeoTypeError, GeoValueError
 
-from .._carrier import float_dtype, namespace, nan_of
+from .._carrier import float_dtype, float_values, namespace, nan_of
 from .._types import ALIGN_RESAMPLINGS, AlignResampling
 from ._average import average_axis
 from ._grid import Positions, axis_map, positions
@@ -47,15 +47,8 @@ def _check_grid(op: str, name: str, gt: Any) -> None:
 
 def _as_float(gt: GeoTensor, dtype: Any) -> Any:
     """``gt.values`` as ``dtype`` with a band axis, its ``fill_value`` pixels set to NaN."""
-    values = gt.values
-    xp = namespace(values)
-    values = xp.astype(values, dtype)
-    if values.ndim == 2:
-        values = values[None]
-    fill = gt.fill_value
-    if fill is not None and fill == fill:
-        values = xp.where(values == xp.asarray(fill, dtype=dtype), nan_of(dtype), values)
-    return values
+    values = float_values(gt, dtype)
+    return values[None] if values.ndim == 2 else values
 
 
 def _gather(xp: Any, values: Any, where: Positions, size: int, axis: int, shift: int) -> Any:

@@ -12,21 +12,23 @@ from jaxtyping import Array, Float
 
 import pipekit as pk
 
-from .._carrier import namespace, rewrap, values_of
+from .._carrier import float_values, namespace, rewrap, values_of
 
 __all__ = ["BandNormalize"]
 
 
 class BandNormalize(pk.Operator):
-    """``y_b = gain_b * x_b + bias_b`` per band, NaN set to 0: sensors on one scale.
+    """``y_b = gain_b * x_b + bias_b`` per band: sensors on one scale.
 
     A fused stack mixes reflectance DN (~10^3), backscatter in dB (~-15) and elevation in
     metres (~10^2). The config is each band's ``mean`` and ``std`` (e.g. from training
     scenes, plain numbers in YAML); the parameters ``gain = 1 / std`` and
     ``bias = -mean / std`` start as the standardisation and are array leaves, so training
-    (``pipekit_jax.fit``) tunes how much each sensor's bands weigh. NaN values (clouds,
-    outside a sensor's footprint) become 0, the standardised mean, so a convolution after
-    this step does not spread them, and their gradients are 0, not NaN.
+    (``pipekit_jax.fit``) tunes how much each sensor's bands weigh. Nodata (NaN from clouds
+    or outside a sensor's footprint, or the input's ``fill_value``) stays NaN
+    (``fill_value`` NaN) and gives the parameters a gradient of 0, not NaN. Before a
+    convolution, which would spread NaN, fill it explicitly:
+    ``geotoolz.radiometry.FillNodata(0.0)`` sets it to the standardised mean.
 
     Args:
         mean: per-band mean, one number per band of the input (band axis ``-3``).
@@ -37,7 +39,7 @@ class BandNormalize(pk.Operator):
         >>> import geotoolz as gz
         >>> op = gz.fusion.BandNormalize(mean=(10.0, -15.0), std=(2.0, 5.0))
         >>> op(np.array([[[12.0, np.nan]], [[-10.0, -20.0]]], np.float32)).tolist()
-        [[[1.0, 0.0]], [[1.0, -1.0]]]
+        [[[1.0, nan]], [[1.0, -1.0]]]
     """
 
     mean: tuple[float, ...] = eqx.field(static=True)
@@ -72,7 +74,7 @@ class BandNormalize(pk.Operator):
             )
         if isinstance(self.gain, jax.core.Tracer) or isinstance(self.bias, jax.core.Tracer):
             xp = jnp  # NumPy values, traced parameters (jax.grad of an eager pipeline)
-        values = xp.astype(xp.asarray(values), xp.float32)
+        values = xp.asarray(float_values(x, xp.float32, values=values))
         gain, bias = xp.asarray(self.gain), xp.asarray(self.bias)
         lead = (1,) * (values.ndim - 3)
         gain, bias = xp.reshape(gain, lead + gain.shape), xp.reshape(bias, lead + bias.shape)
@@ -80,5 +82,6 @@ class BandNormalize(pk.Operator):
         zero = xp.zeros((), dtype=values.dtype)
         # NaN is replaced before the multiply, not after: a NaN input would otherwise give
         # the gain a NaN gradient (0 * NaN) through the masked branch of ``where``.
-        out = xp.where(missing, zero, xp.where(missing, zero, values) * gain + bias)
-        return rewrap(x, out, fill_value=None)
+        nan = xp.asarray(float("nan"), dtype=values.dtype)
+        out = xp.where(missing, nan, xp.where(missing, zero, values) * gain + bias)
+        return rewrap(x, out, fill_value=float("nan"))

@@ -8,7 +8,7 @@ import equinox as eqx
 
 import pipekit as pk
 
-from .._carrier import band_axis_size, float_dtype, namespace, nan_of, rewrap, values_of
+from .._carrier import band_axis_size, float_values, namespace, nan_of, rewrap, values_of
 
 __all__ = ["NDVI", "NormalizedDifference", "normalized_difference"]
 
@@ -20,15 +20,21 @@ def _check_index(op: str, name: str, value: int) -> int:
 
 
 def normalized_difference(
-    values: Any, a_idx: int, b_idx: int, op: str, names: tuple[str, str] = ("a_idx", "b_idx")
+    x: Any, a_idx: int, b_idx: int, op: str, names: tuple[str, str] = ("a_idx", "b_idx")
 ) -> Any:
-    """``(a - b) / (a + b)`` of two bands on axis -3, NaN where ``a + b == 0``."""
+    """``(a - b) / (a + b)`` of two bands on axis -3, NaN where ``a + b == 0`` or at nodata.
+
+    ``x`` is an array or a carrier; a pixel that is nodata (NaN or ``x``'s fill value) in
+    either band is NaN.
+    """
+    values = values_of(x)
     xp = namespace(values)
     band_axis_size(op, values, names[0], a_idx)
     band_axis_size(op, values, names[1], b_idx)
-    dtype = float_dtype(xp, values)
-    a = xp.astype(values[..., a_idx, :, :], dtype)
-    b = xp.astype(values[..., b_idx, :, :], dtype)
+    # Only the two bands are converted: under jit the others are never read.
+    a = float_values(x, values=values[..., a_idx, :, :])
+    b = float_values(x, values=values[..., b_idx, :, :])
+    dtype = a.dtype
     den = a + b
     zero = den == 0
     # Divide by 1 where the sum is 0, then overwrite: no 0/0 warning on the NumPy path.
@@ -40,8 +46,9 @@ class NormalizedDifference(pk.Operator):
     """Normalised difference of two bands: ``(x[a_idx] - x[b_idx]) / (x[a_idx] + x[b_idx])``.
 
     Bands are read on axis -3; the output drops that axis: ``(..., band, y, x) -> (..., y,
-    x)``. Integer input is computed in float32. NaN in either band gives NaN; where the sum
-    is exactly 0 the result is NaN (not ±inf). The output's fill value is NaN.
+    x)``. Integer input is computed in float32. Nodata (NaN or the input's fill value) in
+    either band gives NaN; where the sum is exactly 0 the result is NaN (not ±inf). The
+    output's fill value is NaN.
 
     Example:
         >>> import numpy as np
@@ -59,7 +66,7 @@ class NormalizedDifference(pk.Operator):
         self.b_idx = _check_index("NormalizedDifference", "b_idx", b_idx)
 
     def _apply(self, x: Any) -> Any:
-        out = normalized_difference(values_of(x), self.a_idx, self.b_idx, "NormalizedDifference")
+        out = normalized_difference(x, self.a_idx, self.b_idx, "NormalizedDifference")
         return rewrap(x, out, fill_value=float("nan"))
 
 
@@ -68,7 +75,8 @@ class NDVI(pk.Operator):
 
     Rouse et al. (1974). Reads bands ``nir_idx`` and ``red_idx`` on axis -3 and drops the
     band axis; values lie in [-1, 1] for non-negative reflectances (water < 0, dense
-    vegetation > 0.6). NaN in either band gives NaN; ``NIR + red == 0`` gives NaN. Integer
+    vegetation > 0.6). Nodata in either band (NaN, or the input's ``fill_value``: 0, 65535,
+    -9999, ...) gives NaN; ``NIR + red == 0`` gives NaN. Integer
     DNs are computed in float32 (the DN scale cancels). The QA band is not read.
 
     Example:
@@ -87,7 +95,5 @@ class NDVI(pk.Operator):
         self.nir_idx = _check_index("NDVI", "nir_idx", nir_idx)
 
     def _apply(self, x: Any) -> Any:
-        out = normalized_difference(
-            values_of(x), self.nir_idx, self.red_idx, "NDVI", ("nir_idx", "red_idx")
-        )
+        out = normalized_difference(x, self.nir_idx, self.red_idx, "NDVI", ("nir_idx", "red_idx"))
         return rewrap(x, out, fill_value=float("nan"))

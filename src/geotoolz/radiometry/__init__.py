@@ -1,5 +1,9 @@
-"""Radiometric operators: dtype conversion and percentile clipping."""
+"""Radiometric operators: dtype conversion, percentile clipping, filling nodata."""
 
-from ._radiometry import PercentileClip as PercentileClip, ToFloat32 as ToFloat32
+from ._radiometry import (
+    FillNodata as FillNodata,
+    PercentileClip as PercentileClip,
+    ToFloat32 as ToFloat32,
+)
 
-__all__ = ["PercentileClip", "ToFloat32"]
+__all__ = ["FillNodata", "PercentileClip", "ToFloat32"]

@@ -11,9 +11,9 @@ import numpy as np
 import pipekit as pk
 from pipekit_array import PercentileMethod, nanpercentile
 
-from .._carrier import float_dtype, namespace, rewrap, values_of
+from .._carrier import fits, float_dtype, float_values, namespace, nodata_mask, rewrap, values_of
 
-__all__ = ["PercentileClip", "ToFloat32"]
+__all__ = ["FillNodata", "PercentileClip", "ToFloat32"]
 
 # Up to this many slices (bands, by default) are clipped as separate sub-computations under
 # JAX so that dead-code elimination can drop unread bands; beyond it, one vectorised call.
@@ -23,7 +23,9 @@ _MAX_UNROLLED = 16
 class ToFloat32(pk.Operator):
     """Cast pixel values to float32 (``values.astype(float32)``), keeping georeferencing.
 
-    NaNs stay NaN; integer DNs become the same numbers as floats; the ``fill_value`` is kept.
+    Integer DNs become the same numbers as floats. Nodata (pixels equal to the input's
+    ``fill_value``, and NaN) becomes NaN, and the output's ``fill_value`` is NaN: a DN 0
+    edge of a Sentinel-2 scene must not turn into a reflectance of 0.
 
     Example:
         >>> import numpy as np
@@ -34,8 +36,51 @@ class ToFloat32(pk.Operator):
 
     def _apply(self, x: Any) -> Any:
         values = values_of(x)
+        return rewrap(x, float_values(x, namespace(values).float32), fill_value=float("nan"))
+
+
+class FillNodata(pk.Operator):
+    """Replace nodata with a value: ``where(nodata, value, x)``; the output has no nodata.
+
+    The one operator that turns nodata into data, on purpose and in plain sight: every
+    other operator keeps nodata (NaN or the input's ``fill_value``) as nodata. Use it where
+    a later step cannot take missing values, e.g. a convolution after
+    ``geotoolz.fusion.BandNormalize`` (``value=0.0`` is the standardised mean). The dtype
+    is kept when ``value`` fits it, else integers become float32; the output's
+    ``fill_value`` is None. Gradients flow to the valid pixels only (0 at filled ones).
+
+    Args:
+        value: the number written at nodata pixels (finite).
+
+    Example:
+        >>> import numpy as np
+        >>> import geotoolz as gz
+        >>> gz.radiometry.FillNodata(0.0)(np.array([[1.0, np.nan]], np.float32))
+        array([[1., 0.]], dtype=float32)
+    """
+
+    value: float = eqx.field(static=True)
+
+    def __init__(self, value: float = 0.0) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise pk.ConfigError(
+                f"FillNodata: value must be a finite number (what nodata pixels become, e.g. "
+                f"0.0), got {value!r}"
+            )
+        self.value = float(value)
+
+    def _apply(self, x: Any) -> Any:
+        values = values_of(x)
         xp = namespace(values)
-        return rewrap(x, xp.astype(values, xp.float32))
+        dtype = values.dtype if fits(xp, values.dtype, self.value) else float_dtype(xp, values)
+        out = xp.where(
+            nodata_mask(x, values), xp.asarray(self.value, dtype=dtype), xp.astype(values, dtype)
+        )
+        return rewrap(x, out, fill_value=None)
 
 
 class PercentileClip(pk.Operator):
@@ -44,9 +89,10 @@ class PercentileClip(pk.Operator):
     ``P[p]`` is NumPy's ``nanpercentile`` with the default ("linear") method, computed over
     ``axis`` (default ``(-2, -1)``: the spatial axes, so one pair of thresholds per band):
     for the ``n`` non-NaN values sorted ``v_0..v_{n-1}``, ``h = (n - 1) p / 100`` and
-    ``P[p] = v_floor(h) + (h - floor(h)) (v_ceil(h) - v_floor(h))``. NaNs are ignored when
-    computing the thresholds and stay NaN in the output; a slice with no valid value stays
-    all-NaN. Integer input is returned as float32; the QA band, if present, is clipped like
+    ``P[p] = v_floor(h) + (h - floor(h)) (v_ceil(h) - v_floor(h))``. Nodata (NaN, and pixels
+    equal to the input's ``fill_value``) is left out of the thresholds and is NaN in the
+    output (``fill_value`` NaN); a slice with no valid value stays all-NaN. Integer input
+    is returned as float32; the QA band, if present, is clipped like
     any band (mask clouds first, and read QA flags before this step).
 
     Under jit the thresholds come from an exact selection that avoids a full sort (see
@@ -107,14 +153,14 @@ class PercentileClip(pk.Operator):
                 f"PercentileClip: axis={self.axis} does not fit values of shape "
                 f"{tuple(values.shape)}"
             )
-        values = xp.astype(values, float_dtype(xp, values))
+        values = float_values(x, values=values)
         kept = [i for i in range(ndim) if i not in axes]
         n_slices = math.prod(values.shape[i] for i in kept)
         if isinstance(values, np.ndarray) or not 0 < n_slices <= _MAX_UNROLLED:
             out = self._clip_vectorised(xp, values, axes)
         else:
             out = self._clip_per_slice(xp, values, axes, kept)
-        return rewrap(x, out)
+        return rewrap(x, out, fill_value=float("nan"))
 
     def _clip_vectorised(self, xp: Any, values: Any, axes: tuple[int, ...]) -> Any:
         lo, hi = nanpercentile(values, (self.p_min, self.p_max), axis=axes, method=self.method)

@@ -6,21 +6,21 @@ from typing import Any
 
 import pipekit as pk
 
-from .._carrier import float_dtype, namespace, nan_of, rewrap, values_of
+from .._carrier import float_values, namespace, nan_of, rewrap
 
 __all__ = ["LinearToDB", "linear_to_db"]
 
 
 def linear_to_db(values: Any) -> Any:
-    """``10 log10(values)`` where ``values > 0``, NaN elsewhere (zero, negative, NaN).
+    """``10 log10(values)`` where ``values > 0``, NaN elsewhere (zero, negative, NaN, nodata).
 
+    ``values`` is an array or a carrier (its fill-value pixels are nodata, hence NaN).
     Integer input is computed in float32, floating input in its own dtype. Runs on NumPy
     (no warning for zeros: they never reach ``log10``) and on JAX, where the gradient is
     finite everywhere (0 at the NaN pixels).
     """
-    xp = namespace(values)
-    dtype = float_dtype(xp, values)
-    v = xp.astype(values, dtype)
+    v = float_values(values)
+    xp, dtype = namespace(v), v.dtype
     positive = v > 0
     safe = xp.where(positive, v, xp.ones_like(v))
     return xp.where(positive, 10.0 * xp.log10(safe), nan_of(dtype))
@@ -43,4 +43,4 @@ class LinearToDB(pk.Operator):
     """
 
     def _apply(self, x: Any) -> Any:
-        return rewrap(x, linear_to_db(values_of(x)), fill_value=float("nan"))
+        return rewrap(x, linear_to_db(x), fill_value=float("nan"))

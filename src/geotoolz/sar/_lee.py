@@ -16,7 +16,7 @@ import pipekit as pk
 from geocatalog import GeoTensor
 from pipekit_array import nanpercentile
 
-from .._carrier import float_dtype, namespace, nan_of, rewrap, values_of
+from .._carrier import float_values, namespace, nan_of, rewrap, values_of
 
 __all__ = ["LeeSpeckle", "box_mean", "estimate_enl", "lee_filter"]
 
@@ -85,29 +85,45 @@ def box_mean(values: Float[ArrayLike, "*band y x"], window: int) -> Float[ArrayL
     return total / (window * window)
 
 
-def _local_stats(z: Any, window: int) -> tuple[Any, Any]:
-    """Box mean and (population) variance ``E[z^2] - E[z]^2``, clamped at 0."""
+def _local_stats(z: Any, window: int) -> tuple[Any, Any, Any]:
+    """Box mean, population variance ``E[z^2] - E[z]^2`` (clamped at 0) over valid pixels.
+
+    NaN (nodata) pixels are left out of every box: the sums run over ``where(valid, z, 0)``
+    and are divided by the valid fraction of the box, which is exactly 1 where a box holds
+    no NaN (so NaN-free images get the plain box statistics bit for bit). A box with no
+    valid pixel gives NaN. Returns ``(mean, var, valid_fraction)``.
+    """
     xp = namespace(z)
-    mean = box_mean(z, window)
-    var = box_mean(z * z, window) - mean * mean
-    return mean, xp.where(var > 0, var, xp.zeros_like(var))
+    valid = ~xp.isnan(z)
+    zero = xp.zeros_like(z)
+    z0 = xp.where(valid, z, zero)
+    frac = box_mean(xp.astype(valid, z.dtype), window)
+    some = frac > 0
+    denom = xp.where(some, frac, xp.ones_like(frac))
+    mean = box_mean(z0, window) / denom
+    var = box_mean(z0 * z0, window) / denom - mean * mean
+    var = xp.where(var > 0, var, zero)
+    nan = nan_of(z.dtype)
+    return xp.where(some, mean, nan), xp.where(some, var, nan), frac
 
 
-def _noise_variance(mean: Any, var: Any, window: int) -> Any:
+def _noise_variance(mean: Any, var: Any, frac: Any, window: int) -> Any:
     """Median over interior boxes of ``n / (n - 1) * var / mean^2`` per slice, ``(..., 1, 1)``.
 
-    NaN for a slice without a usable box (mean or variance not positive, or not finite).
+    Only boxes whose every pixel is valid count (``frac == 1``). NaN for a slice without a
+    usable box (mean or variance not positive, or not finite).
     """
     xp = namespace(mean)
     r, (height, width) = window // 2, mean.shape[-2:]
     if height > 2 * r and width > 2 * r:  # boxes that lie entirely inside the image
         mean = mean[..., r : height - r, r : width - r]
         var = var[..., r : height - r, r : width - r]
+        frac = frac[..., r : height - r, r : width - r]
     if not isinstance(mean, np.ndarray):
         mean, var = jax.lax.stop_gradient(mean), jax.lax.stop_gradient(var)
     n = window * window
     mean_sq = mean * mean
-    usable = (mean_sq > 0) & (var > 0)
+    usable = (mean_sq > 0) & (var > 0) & (frac == 1)
     cv2 = (n / (n - 1)) * var / xp.where(usable, mean_sq, xp.ones_like(mean_sq))
     usable = usable & xp.isfinite(cv2)
     cv2 = xp.where(usable, cv2, nan_of(cv2.dtype))
@@ -142,26 +158,24 @@ def estimate_enl(
         >>> np.round(estimate_enl(z), 1)
         array([4.1, 4.1])
     """
-    v = values_of(values)
-    _check_spatial("estimate_enl", v)
+    _check_spatial("estimate_enl", values_of(values))
     window = _check_window("estimate_enl", window)
-    xp = namespace(v)
-    z = xp.astype(v, float_dtype(xp, v))
-    mean, var = _local_stats(z, window)
-    sv2 = _noise_variance(mean, var, window)[..., 0, 0]
+    z = float_values(values)
+    mean, var, frac = _local_stats(z, window)
+    sv2 = _noise_variance(mean, var, frac, window)[..., 0, 0]
     return 1.0 / sv2
 
 
 def lee_filter(
     values: Float[ArrayLike, "*band y x"], window: int = 7, enl: float | None = None
 ) -> Float[ArrayLike, "*band y x"]:
-    """The Lee filter on a bare array; see :class:`LeeSpeckle` for the formulas."""
-    _check_spatial("LeeSpeckle", values)
-    xp = namespace(values)
-    z = xp.astype(values, float_dtype(xp, values))
-    mean, var = _local_stats(z, window)
+    """The Lee filter on an array or carrier's values (nodata as NaN); see :class:`LeeSpeckle`."""
+    _check_spatial("LeeSpeckle", values_of(values))
+    z = float_values(values)
+    xp = namespace(z)
+    mean, var, frac = _local_stats(z, window)
     if enl is None:
-        sv2 = _noise_variance(mean, var, window)
+        sv2 = _noise_variance(mean, var, frac, window)
         sv2 = xp.where(xp.isnan(sv2), xp.zeros_like(sv2), sv2)
     else:
         sv2 = 1.0 / enl
@@ -196,10 +210,11 @@ class LeeSpeckle(pk.Operator):
             The estimate is treated as a constant by ``jax.grad``.
 
     Border: boxes reflect at the image edge like ``scipy.ndimage.uniform_filter(...,
-    mode="reflect")`` (edge pixel repeated). NaN: a NaN (or infinity) makes every output
-    pixel whose box contains it NaN (it spreads by ``window // 2`` pixels); mask after
-    filtering, or fill first. Integer input is computed in float32; the shape and
-    ``fill_value`` are kept. Apply it to linear intensity, before :class:`LinearToDB`.
+    mode="reflect")`` (edge pixel repeated). Nodata (NaN, or pixels equal to the input's
+    ``fill_value``) is left out of the box statistics, as if the box held only its valid
+    pixels, and stays NaN in the output (``fill_value`` NaN); :func:`estimate_enl` uses only
+    boxes without nodata. An infinity makes every box that contains it non-finite.
+    Integer input is computed in float32. Apply it to linear intensity, before :class:`LinearToDB`.
 
     Reference: J.-S. Lee, "Digital image enhancement and noise filtering by use of local
     statistics", IEEE TPAMI 2 (2), 165-168, 1980.
@@ -233,4 +248,4 @@ class LeeSpeckle(pk.Operator):
         self.enl = enl
 
     def _apply(self, x: Any) -> Any:
-        return rewrap(x, lee_filter(values_of(x), self.window, self.enl))
+        return rewrap(x, lee_filter(x, self.window, self.enl), fill_value=float("nan"))

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import pipekit as pk
+from pipekit_array import is_carrier
 
 __all__ = ["ACTIVATIONS", "activation_fn", "as_input", "as_output", "check_int", "check_widths"]
 
@@ -67,7 +68,7 @@ def as_input(owner: str, x: Any, *, ndim: int, dtype: Any, shape: str) -> tuple[
     numpy_in = isinstance(x, np.ndarray)
     if not (numpy_in or isinstance(x, jax.Array)):
         hint = ""
-        if hasattr(x, "values") and hasattr(x, "replace"):
+        if is_carrier(x):
             hint = (
                 f"; {owner} maps one sample's array: apply it to a carrier (a GeoTensor) "
                 f"through pipekit_array.ModelOp({owner}(...)), which also maps it over stacks"
