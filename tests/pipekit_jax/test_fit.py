@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
+import weakref
 
 import equinox as eqx
 import jax
@@ -173,3 +175,44 @@ def test_with_op_refuses_an_op_of_another_structure():
     assert compiled.with_op(model(3)).traces == 0
     with pytest.raises(ValueError, match=r"with_op: Sequential differs from the compiled op"):
         compiled.with_op(pk.Sequential([Gain(3)]))
+
+
+def test_the_step_cache_keeps_no_arrays_of_an_earlier_op():
+    """fit's compiled-step cache holds programs only: a finished op's arrays can be freed."""
+    batch, optimizer = regression(), optax.adam(0.05)
+    op1 = model(0)
+    frozen = weakref.ref(op1.ops[0].gain)  # frozen: passed to the step as a program argument
+    trained_leaf = weakref.ref(op1.ops[1].model.weight)
+    trained, _ = pj.fit(op1, mse, batch, optimizer, steps=3, freeze="ops[0]")
+    del op1, trained
+    gc.collect()
+    assert frozen() is None and trained_leaf() is None
+    # The cache still serves the next op of that structure (a hit, not a fresh compile).
+    traces = []
+
+    def counted(op, batch):
+        traces.append(1)
+        return mse(op, batch)
+
+    pj.fit(model(1), counted, batch, optimizer, steps=2, freeze="ops[0]")
+    op2 = model(2)
+    gain2 = weakref.ref(op2.ops[0].gain)
+    pj.fit(op2, counted, batch, optimizer, steps=2, freeze="ops[0]")
+    assert len(traces) == 1
+    del op2
+    gc.collect()
+    assert gain2() is None
+
+
+def test_jit_with_op_keeps_no_arrays_of_the_compiling_op():
+    op1 = model(0)
+    leaf = weakref.ref(op1.ops[0].gain)
+    compiled = pj.jit(op1)
+    x = jnp.ones((3,), jnp.float32)
+    compiled(x)
+    other = compiled.with_op(model(1))
+    del op1, compiled
+    gc.collect()
+    assert leaf() is None
+    np.testing.assert_allclose(np.asarray(other(x)), np.asarray(model(1)(x)), rtol=1e-6)
+    assert other.traces == 0  # served by the program compiled for op1
