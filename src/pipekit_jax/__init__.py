@@ -18,7 +18,13 @@ from ._control import (
     Switch as Switch,
 )
 from ._ensemble import Ensemble as Ensemble
-from ._io import LoadError as LoadError, load as load, save as save, weights_hash as weights_hash
+from ._io import (
+    LoadError as LoadError,
+    SaveError as SaveError,
+    load as load,
+    save as save,
+    weights_hash as weights_hash,
+)
 from ._predicates import Digitize as Digitize, GreaterThan as GreaterThan
 from ._shard import ShardFunction as ShardFunction, shard as shard
 from ._stacked import Scan as Scan, Stack as Stack
@@ -57,6 +63,7 @@ __all__: list[str] = [
     "trainable_mask",
     # saving
     "LoadError",
+    "SaveError",
     "load",
     "save",
     "weights_hash",

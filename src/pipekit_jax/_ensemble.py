@@ -13,6 +13,8 @@ from jaxtyping import Array, PyTree
 
 import pipekit as pk
 
+from ._stacked import Stack
+
 __all__ = ["Ensemble"]
 
 
@@ -84,10 +86,16 @@ class Ensemble(pk.Operator):
     from its ``seed`` (checked at construction, naming the differing arguments). YAML
     holds the member list, so an untrained ensemble rebuilds identical weights; the
     parameters are one array leaf per member parameter, stacked on a leading axis of size
-    N (``stacked``), which optax trains and ``eqx.tree_serialise_leaves`` saves. The
-    ``members`` field keeps each member's config only (its arrays replaced by ``None``);
-    :meth:`member` rebuilds member ``i`` with its current weights. On NumPy input it
-    evaluates with ``jax.numpy`` and returns NumPy.
+    N, which optax trains and ``eqx.tree_serialise_leaves`` saves. The ``members`` field
+    keeps each member's config only (its arrays replaced by ``None``); :meth:`member`
+    rebuilds member ``i`` with its current weights. On NumPy input it evaluates with
+    ``jax.numpy`` and returns NumPy.
+
+    Built on :class:`pipekit_jax.Stack` (one stacked-parameters mechanism): ``stack``
+    holds the members' weights on ``members[0]``'s architecture and evaluates them in one
+    ``jax.vmap``; ``stacked`` is its template. The Ensemble adds what a plain Stack cannot
+    hold: members whose configs differ in ``seed`` (a Stack's members share one config),
+    and the mean / sigma reductions.
 
     Args:
         members: the member operators, e.g. ``[nn.ConvNet(13, 4, seed=s) for s in
@@ -103,16 +111,27 @@ class Ensemble(pk.Operator):
     """
 
     members: tuple[pk.Operator, ...]
-    stacked: pk.Operator
+    stack: Stack
 
     def __init__(self, members: Sequence[pk.Operator]) -> None:
         _check_members(members)
         members = tuple(members)
         self.members = tuple(eqx.filter(m, eqx.is_array, inverse=True) for m in members)
-        leaves = [jax.tree.leaves(eqx.filter(m, eqx.is_array)) for m in members]
-        stacked = [jnp.stack([jnp.asarray(a) for a in grp]) for grp in zip(*leaves, strict=True)]
+        # The members differ only in their seed (config, kept above) and their weights, so
+        # member i's weights on members[0]'s static part is member i for the stack: a Stack
+        # of those is the one stacked-parameters mechanism (vmap over a leading axis).
+        # (JAX leaves, so the stack evaluates with jax.vmap also on NumPy input.)
         dynamic, static = eqx.partition(members[0], eqx.is_array)
-        self.stacked = eqx.combine(jax.tree.unflatten(jax.tree.structure(dynamic), stacked), static)
+        structure = jax.tree.structure(dynamic)
+        weights = [[jnp.asarray(a) for a in jax.tree.leaves(eqx.filter(m, eqx.is_array))]
+                   for m in members]  # fmt: skip
+        self.stack = Stack([eqx.combine(jax.tree.unflatten(structure, w), static)
+                            for w in weights])  # fmt: skip
+
+    @property
+    def stacked(self) -> pk.Operator:
+        """The members' architecture holding every parameter stacked on a leading axis."""
+        return self.stack.template
 
     @classmethod
     def from_seeds(cls, member: pk.Operator, seeds: Iterable[int]) -> Ensemble:
@@ -126,7 +145,7 @@ class Ensemble(pk.Operator):
         return cls([pk.Operator.from_state({**state, "seed": s}) for s in seeds])
 
     def __len__(self) -> int:
-        return len(self.members)
+        return self.stack.size
 
     def member(self, i: int) -> pk.Operator:
         """Member ``i`` as its own operator (its config), holding its slice of the weights."""
@@ -139,13 +158,7 @@ class Ensemble(pk.Operator):
     def _predictions(self, x: Any) -> tuple[PyTree[Array], bool]:
         """Every member's output stacked on a leading axis (one vmapped call)."""
         numpy_in = isinstance(x, np.ndarray)
-        xj = jnp.asarray(x) if numpy_in else x
-        dynamic, static = eqx.partition(self.stacked, eqx.is_array)
-
-        def one(params: Any) -> Any:
-            return eqx.combine(params, static)(xj)
-
-        return jax.vmap(one)(dynamic), numpy_in
+        return self.stack(jnp.asarray(x) if numpy_in else x), numpy_in
 
     def _apply(self, x: Any) -> PyTree[Array]:
         out, numpy_in = self._predictions(x)

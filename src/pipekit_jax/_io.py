@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -17,7 +18,9 @@ import jax
 
 import pipekit as pk
 
-__all__ = ["LoadError", "load", "save", "weights_hash"]
+__all__ = ["LoadError", "SaveError", "load", "save", "weights_hash"]
+
+logger = logging.getLogger("pipekit_jax.save")
 
 FORMAT = "pipekit_jax.saved_pipeline"
 FORMAT_VERSION = 1
@@ -26,6 +29,10 @@ PIPELINE, WEIGHTS, MANIFEST = "pipeline.yaml", "weights.eqx", "manifest.json"
 
 class LoadError(pk.PipekitError, ValueError):
     """A saved pipeline is incomplete, edited or corrupt; the message names the file."""
+
+
+class SaveError(pk.PipekitError, FileExistsError):
+    """:func:`save` refused its target: it exists and is not an earlier save to replace."""
 
 
 def _sha256(data: bytes) -> str:
@@ -47,6 +54,80 @@ def _manifest_bytes(body: dict[str, Any]) -> bytes:
     return (json.dumps(body, sort_keys=True, indent=1, ensure_ascii=True) + "\n").encode()
 
 
+def _is_save(directory: Path) -> bool:
+    """Whether ``directory`` holds a manifest written by :func:`save` (its format tag)."""
+    manifest = directory / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        return False
+    try:
+        body = json.loads(manifest.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("format") == FORMAT
+
+
+def _check_target(target: Path, overwrite: bool) -> bool:
+    """Refuse a target save may not replace; true when it holds an earlier save to replace.
+
+    Only what :func:`save` wrote is ever replaced: an empty directory, or a directory
+    holding exactly an earlier save's three files (its manifest names the format).
+    """
+    if target.is_symlink():
+        raise SaveError(
+            f"pipekit_jax.save: {target} is a symbolic link; save writes a directory in its "
+            "place and replaces neither the link nor what it points to. Pass the real path, "
+            "or another one."
+        )
+    if not target.exists():
+        return False
+    if not target.is_dir():
+        raise SaveError(
+            f"pipekit_jax.save: {target} is a file, not a directory; save writes a directory "
+            f"of {PIPELINE}, {WEIGHTS} and {MANIFEST} and never replaces a file (whatever "
+            "overwrite says). Pass a directory path, e.g. "
+            f"{target.with_name(target.stem + '_saved')}."
+        )
+    if not overwrite:
+        raise SaveError(
+            f"pipekit_jax.save: {target} exists; pass overwrite=True to replace an earlier "
+            "save there"
+        )
+    entries = sorted(os.listdir(target))
+    if not entries:
+        return False  # an empty directory: nothing to lose, renamed over as it is
+    if not _is_save(target):
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise SaveError(
+            f"pipekit_jax.save: {target} is not an earlier pipekit_jax save (no {MANIFEST} "
+            f"of format {FORMAT!r}) and is not empty: it holds {shown}. overwrite=True "
+            "replaces only an earlier save and never deletes what save did not write; "
+            "choose another directory or empty this one."
+        )
+    extra = [e for e in entries if e not in (PIPELINE, WEIGHTS, MANIFEST)]
+    if extra:
+        raise SaveError(
+            f"pipekit_jax.save: {target} holds an earlier save plus files save did not "
+            f"write ({', '.join(extra)}); overwrite=True replaces the whole directory and "
+            "never deletes those. Move them out of the directory, or save elsewhere."
+        )
+    return True
+
+
+def _remove_save(directory: Path) -> None:
+    """Delete an earlier save moved aside: its three files, then the (then empty) folder."""
+    for name in (PIPELINE, WEIGHTS, MANIFEST):
+        (directory / name).unlink(missing_ok=True)
+    try:
+        os.rmdir(directory)
+    except OSError as err:  # a file appeared in it meanwhile: keep it, say where
+        logger.warning(
+            "pipekit_jax.save: kept %s, the replaced save's folder, because it is not "
+            "empty (%s); its files were not written by save",
+            directory,
+            err,
+        )
+
+
 def save(op: pk.Operator, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``op`` as ``directory/{pipeline.yaml, weights.eqx, manifest.json}``.
 
@@ -57,17 +138,23 @@ def save(op: pk.Operator, directory: str | os.PathLike[str], *, overwrite: bool 
     written under a temporary name beside it and renamed into place, so a failure leaves
     nothing behind and readers never see half a save.
 
+    ``overwrite=True`` replaces only what save wrote: an earlier save (a directory holding
+    exactly the three files, its manifest naming this format) or an empty directory. The
+    earlier save is renamed aside, the new one renamed into place (the old one is put back
+    if that fails), then the old one's three files are deleted. Anything else at
+    ``directory`` (a file, a link, a folder of other files, an earlier save with a file of
+    yours added) is refused before anything is written: save never deletes what it did not
+    write.
+
     Raises:
         pipekit.ConfigError: ``op`` holds a step that cannot be written as YAML.
-        FileExistsError: ``directory`` exists and ``overwrite`` is false.
+        SaveError: (a ``FileExistsError``) ``directory`` exists and ``overwrite`` is false,
+            or it holds something other than an earlier save; the message names it.
     """
     if not isinstance(op, pk.Operator):
         raise TypeError(f"pipekit_jax.save expects a pipekit Operator, got {type(op).__name__}")
     target = Path(directory)
-    if target.exists() and not overwrite:
-        raise FileExistsError(
-            f"pipekit_jax.save: {target} exists; pass overwrite=True to replace it"
-        )
+    replace_earlier = _check_target(target, overwrite)
     text = pk.dumps_yaml(op).encode("utf-8")
     weights = _weights_bytes(op)
     body = {
@@ -87,12 +174,22 @@ def save(op: pk.Operator, directory: str | os.PathLike[str], *, overwrite: bool 
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        if target.exists():  # overwrite: move the old one aside first, drop it after
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
+        if replace_earlier:  # move the earlier save aside (onto an empty dir), then swap
+            old = Path(
+                tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old")
+            )
+            try:
+                os.replace(target, old)
+            except BaseException:
+                os.rmdir(old)
+                raise
+            try:
+                os.replace(tmp, target)
+            except BaseException:
+                os.replace(old, target)  # put the earlier save back
+                raise
+            _remove_save(old)
+        else:  # nothing there, or an empty directory (a rename replaces it)
             os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import reprlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,13 +110,74 @@ class _Step(eqx.Module):
             return eqx.apply_updates(trainable, updates), opt_state, loss
 
 
+def _batches_of(data: Any, batches: Any, full_batch: Any) -> tuple[Iterator[Any] | None, Any]:
+    """``(iterator of batches, None)`` or ``(None, the one batch)``: what ``fit`` trains on.
+
+    A positional list (or tuple of same-structure containers) could be one batch (a list
+    pytree ``[x, y]``) or several (``[(x1, y1), (x2, y2)]``); taken as one it failed deep in
+    the loss ("too many values to unpack") or silently unpacked rows, so it is refused
+    with the two explicit keywords.
+    """
+    given = [n for n, v in (("data", data), ("batches", batches), ("full_batch", full_batch))
+             if v is not None]  # fmt: skip
+    if len(given) != 1:
+        raise TypeError(
+            f"fit: pass the training data once, as batches= (an iterable of batches, one "
+            f"per step), full_batch= (one batch used at every step) or positionally; got "
+            f"{' and '.join(given) if given else 'none of them'}"
+        )
+    if full_batch is not None:
+        return None, full_batch
+    if batches is not None:
+        if isinstance(batches, Mapping | jax.Array | np.ndarray):
+            raise TypeError(
+                f"fit: batches= takes an iterable of batches (a list, generator or data "
+                f"loader), got a {type(batches).__name__}, which is one batch; pass it as "
+                "full_batch= instead"
+            )
+        try:
+            return iter(batches), None
+        except TypeError:
+            raise TypeError(
+                f"fit: batches= takes an iterable of batches (a list, generator or data "
+                f"loader), got {reprlib.repr(batches)} ({type(batches).__name__}); pass one "
+                "batch as full_batch="
+            ) from None
+    if isinstance(data, Iterator):
+        return data, None
+    if _ambiguous(data):
+        kind = type(data).__name__
+        raise TypeError(
+            f"fit: a positional {kind} of {len(data)} items is ambiguous: several batches "
+            f"or one batch made of {len(data)} parts? Write fit(op, loss_fn, batches=[...]) "
+            "to take one batch per step (itertools.cycle(...) to repeat them), or "
+            f"fit(op, loss_fn, full_batch=...) to use this {kind} as the batch of every "
+            "step (a tuple of arrays such as (x, y) stays one batch positionally)."
+        )
+    return None, data
+
+
+def _ambiguous(data: Any) -> bool:
+    """A list, or a tuple whose items are containers of one structure (batches, maybe)."""
+    if isinstance(data, list):
+        return True
+    if not isinstance(data, tuple) or type(data) is not tuple or len(data) < 2:
+        return False  # a NamedTuple is one record, hence one batch
+    if not all(isinstance(item, list | tuple | Mapping) for item in data):
+        return False
+    first = jax.tree.structure(data[0])
+    return all(jax.tree.structure(item) == first for item in data[1:])
+
+
 def fit(
     op: Any,
     loss_fn: Callable[..., Any],
-    data: Any,
+    data: Any = None,
     optimizer: optax.GradientTransformation | None = None,
     *,
     steps: int,
+    batches: Iterable[Any] | None = None,
+    full_batch: Any = None,
     key: Any = None,
     freeze: Freeze = None,
     log_every: int = 100,
@@ -127,11 +189,17 @@ def fit(
         op: an Operator (Sequential, Graph, ModelOp, ...) or any equinox pytree.
         loss_fn: ``loss_fn(op, batch) -> scalar``, or ``loss_fn(op, batch, key=key)`` when
             ``key`` is given (a fresh subkey each step, e.g. for augmentation).
-        data: an iterator of batches (``next`` each step; training stops early when it
-            ends), or one batch used at every step (full-batch training). Batches are
-            pytrees of arrays (carriers included); use ``itertools.cycle`` to repeat a list.
+        data: the training data positionally: an iterator (``next`` each step, as
+            ``batches=``), or one batch used at every step (as ``full_batch=``): a tuple of
+            arrays such as ``(x, y)``, a dict, an array, a carrier. A list (or a tuple of
+            same-structure containers) is refused as ambiguous: use one of the keywords.
+            Batches are pytrees of arrays (carriers included).
         optimizer: an ``optax.GradientTransformation``; default ``optax.adam(1e-3)``.
         steps: the number of steps.
+        batches: an iterable of batches (a list, a generator, a data loader): one batch
+            per step, in order; training stops early when it runs out. Use
+            ``itertools.cycle(list_of_batches)`` to repeat them for ``steps`` steps.
+        full_batch: one batch (any pytree, a list included) used at every step.
         key: a JAX PRNG key, split once per step.
         freeze: leaves not to train: see :func:`trainable_mask`.
         log_every: log the loss at INFO on ``"pipekit_jax.fit"`` every this many steps.
@@ -168,6 +236,7 @@ def fit(
     for name, value in (("log_every", log_every), ("check_every", check_every)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+    stream, one_batch = _batches_of(data, batches, full_batch)
     optimizer = optax.adam(1e-3) if optimizer is None else optimizer
     mask = trainable_mask(op, freeze)
     trainable, static = eqx.partition(op, mask)
@@ -178,20 +247,19 @@ def fit(
         )
     opt_state = optimizer.init(trainable)
     step = _compiled_step(_Step(static, loss_fn, optimizer, key is not None))
-    batches: Iterator[Any] | None = data if isinstance(data, Iterator) else None
     history = History()
     pending: list[Any] = []  # device scalars not yet looked at
     no_key = jnp.zeros((), jnp.uint32)
     start = time.perf_counter()
     for i in range(steps):
-        if batches is not None:
+        if stream is not None:
             try:
-                batch = next(batches)
+                batch = next(stream)
             except StopIteration:
                 logger.info("fit: data ran out after %d steps", i)
                 break
         else:
-            batch = data
+            batch = one_batch
         if key is not None:
             key, subkey = jax.random.split(key)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -35,7 +36,7 @@ class JitFunction:
     pytree structure, shape or dtype) compiles once more.
     """
 
-    __slots__ = ("_cache", "_op", "_params", "_static_op", "traces")
+    __slots__ = ("__weakref__", "_cache", "_op", "_params", "_static_op", "traces")
 
     def __init__(self, op: Any) -> None:
         if not callable(op):
@@ -56,8 +57,9 @@ class JitFunction:
     def with_op(self, op: Any) -> JitFunction:
         """The same compiled programs around ``op``, whose non-array part must equal this op's.
 
-        Only ``op``'s arrays change (new weights, say), so nothing is traced again. Traces
-        of either count on this one.
+        Only ``op``'s arrays change (new weights, say), so nothing is traced again. The
+        programs are shared, not the arrays: neither object keeps the other's op alive. A
+        trace counts in ``traces`` of the object whose call compiled it.
         """
         params, static = eqx.partition(op, eqx.is_array)
         if (jax.tree_util.tree_structure(params), static) != self._static_op:
@@ -103,9 +105,14 @@ class JitFunction:
         statics = [None if is_array else leaf for leaf, is_array in zip(leaves, mask, strict=True)]
         params_def, static_op = self._static_op
         out_static: list[Any] = []
+        # The program outlives this object in the shared cache (with_op, fit's step cache):
+        # holding ``self`` would keep its op's arrays alive, so the counter is reached weakly.
+        counter = weakref.ref(self)
 
         def run(params: list[Any], dynamic: list[Any]) -> Any:
-            self.traces += 1
+            owner = counter()
+            if owner is not None:
+                owner.traces += 1
             op = eqx.combine(jax.tree_util.tree_unflatten(params_def, params), static_op)
             it = iter(dynamic)
             full = [next(it) if is_array else s for s, is_array in zip(statics, mask, strict=True)]

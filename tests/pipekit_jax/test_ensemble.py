@@ -165,3 +165,25 @@ def test_members_with_other_dtypes_are_refused():
     b = jax.tree.map(lambda v: v.astype(jnp.float16) if eqx.is_inexact_array(v) else v, a)
     with pytest.raises(pk.ConfigError, match=r"members\[1\]'s array leaves differ"):
         Ensemble([a, b])
+
+
+def test_ensemble_is_a_stack_of_the_members_weights():
+    """One stacked-parameters mechanism: the Ensemble's parameters are a ``pj.Stack``."""
+    from pipekit_jax import Stack
+
+    ms = members(3)
+    ens = Ensemble(ms)
+    assert (
+        isinstance(ens.stack, Stack) and len(ens.stack) == 3 and ens.stacked is ens.stack.template
+    )
+    x = jnp.asarray(rand(3, 5, 6))
+    outs = np.stack([np.asarray(m(x)) for m in ms])  # oracle: each member alone
+    np.testing.assert_allclose(np.asarray(ens.stack(x)), outs, rtol=1e-5, atol=1e-6)
+    # The weights file layout is the members' leaves stacked, in the members' leaf order
+    # (so ensembles saved before the Stack refactor load into this one unchanged).
+    want = io.BytesIO()
+    per_member = [jax.tree.leaves(eqx.filter(m, eqx.is_array)) for m in ms]
+    eqx.tree_serialise_leaves(want, [jnp.stack(group) for group in zip(*per_member, strict=True)])
+    got = io.BytesIO()
+    eqx.tree_serialise_leaves(got, ens)
+    assert got.getvalue() == want.getvalue()

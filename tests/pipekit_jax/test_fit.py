@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
+import weakref
 
 import equinox as eqx
 import jax
@@ -173,3 +175,112 @@ def test_with_op_refuses_an_op_of_another_structure():
     assert compiled.with_op(model(3)).traces == 0
     with pytest.raises(ValueError, match=r"with_op: Sequential differs from the compiled op"):
         compiled.with_op(pk.Sequential([Gain(3)]))
+
+
+def test_the_step_cache_keeps_no_arrays_of_an_earlier_op():
+    """fit's compiled-step cache holds programs only: a finished op's arrays can be freed."""
+    batch, optimizer = regression(), optax.adam(0.05)
+    op1 = model(0)
+    frozen = weakref.ref(op1.ops[0].gain)  # frozen: passed to the step as a program argument
+    trained_leaf = weakref.ref(op1.ops[1].model.weight)
+    trained, _ = pj.fit(op1, mse, batch, optimizer, steps=3, freeze="ops[0]")
+    del op1, trained
+    gc.collect()
+    assert frozen() is None and trained_leaf() is None
+    # The cache still serves the next op of that structure (a hit, not a fresh compile).
+    traces = []
+
+    def counted(op, batch):
+        traces.append(1)
+        return mse(op, batch)
+
+    pj.fit(model(1), counted, batch, optimizer, steps=2, freeze="ops[0]")
+    op2 = model(2)
+    gain2 = weakref.ref(op2.ops[0].gain)
+    pj.fit(op2, counted, batch, optimizer, steps=2, freeze="ops[0]")
+    assert len(traces) == 1
+    del op2
+    gc.collect()
+    assert gain2() is None
+
+
+def test_jit_with_op_keeps_no_arrays_of_the_compiling_op():
+    op1 = model(0)
+    leaf = weakref.ref(op1.ops[0].gain)
+    compiled = pj.jit(op1)
+    x = jnp.ones((3,), jnp.float32)
+    compiled(x)
+    other = compiled.with_op(model(1))
+    del op1, compiled
+    gc.collect()
+    assert leaf() is None
+    np.testing.assert_allclose(np.asarray(other(x)), np.asarray(model(1)(x)), rtol=1e-6)
+    assert other.traces == 0  # served by the program compiled for op1
+
+
+def hand_loop(op, optimizer, batches):
+    """The oracle: a plain equinox + optax loop over ``batches``, one step each."""
+    opt_state = optimizer.init(eqx.filter(op, eqx.is_inexact_array))
+
+    @eqx.filter_jit
+    def step(op, opt_state, batch):
+        loss, grads = eqx.filter_value_and_grad(mse)(op, batch)
+        with jax.numpy_dtype_promotion("standard"):
+            updates, opt_state = optimizer.update(grads, opt_state, op)
+            return eqx.apply_updates(op, updates), opt_state, loss
+
+    losses = []
+    for batch in batches:
+        op, opt_state, loss = step(op, opt_state, batch)
+        losses.append(float(loss))
+    return op, losses
+
+
+def assert_same_training(trained, history, op, losses):
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(trained), jax.tree.leaves(op), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def test_batches_takes_one_batch_of_a_list_per_step():
+    data = [regression(seed=s) for s in range(4)]
+    optimizer = optax.adam(0.05)
+    trained, history = pj.fit(model(), mse, optimizer=optimizer, batches=data, steps=4)
+    assert_same_training(trained, history, *hand_loop(model(), optimizer, data))
+    assert len(set(history.loss)) == 4  # four different batches, not one four times
+    # More steps than batches: stops when they run out; itertools.cycle repeats them.
+    _, short = pj.fit(model(), mse, optimizer=optimizer, batches=data, steps=10)
+    assert short.steps == 4
+    trained, history = pj.fit(model(), mse, optimizer=optimizer,
+                              batches=itertools.cycle(data), steps=10)  # fmt: skip
+    assert_same_training(trained, history, *hand_loop(model(), optimizer, (data * 3)[:10]))
+
+
+def test_full_batch_uses_one_batch_every_step_even_a_list():
+    x, y = regression()
+    optimizer = optax.adam(0.05)
+    trained, history = pj.fit(model(), mse, optimizer=optimizer, full_batch=[x, y], steps=6)
+    assert_same_training(trained, history, *hand_loop(model(), optimizer, [[x, y]] * 6))
+    # The positional tuple (x, y) keeps its meaning: one batch at every step.
+    trained, history = pj.fit(model(), mse, (x, y), optimizer, steps=6)
+    assert_same_training(trained, history, *hand_loop(model(), optimizer, [(x, y)] * 6))
+
+
+def test_an_ambiguous_positional_list_is_refused_with_both_keywords():
+    data = [regression(seed=s) for s in range(3)]
+    with pytest.raises(TypeError, match=r"positional list of 3 items is ambiguous.*batches=.*"
+                                        r"full_batch="):  # fmt: skip
+        pj.fit(model(), mse, data, steps=3)
+    with pytest.raises(TypeError, match=r"positional tuple of 3 items is ambiguous"):
+        pj.fit(model(), mse, tuple(data), steps=3)
+    with pytest.raises(TypeError, match=r"positional list of 2 items is ambiguous"):
+        pj.fit(model(), mse, list(regression()), steps=3)
+    with pytest.raises(TypeError, match=r"pass the training data once.*got batches and "
+                                        r"full_batch"):  # fmt: skip
+        pj.fit(model(), mse, batches=data, full_batch=data[0], steps=3)
+    with pytest.raises(TypeError, match=r"got none of them"):
+        pj.fit(model(), mse, steps=3)
+    with pytest.raises(TypeError, match=r"got a dict, which is one batch; pass it as full_batch"):
+        pj.fit(model(), mse, batches={"x": data[0][0]}, steps=3)
+    with pytest.raises(TypeError, match=r"batches= takes an iterable of batches.*got 3 \(int\)"):
+        pj.fit(model(), mse, batches=3, steps=3)

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -135,3 +136,75 @@ def test_repro_freeze_stores_trained_network_weights_the_same_way(tmp_path):
     saved = pj.save(trained, tmp_path / "model")
     assert again.leaves == (saved / "weights.eqx").read_bytes()
     assert "sha256:" + hashlib.sha256(again.leaves).hexdigest() == pj.weights_hash(trained)
+
+
+def _shifted(op: pk.Sequential, by: float) -> pk.Sequential:
+    return jax.tree.map(lambda a: a + by if eqx.is_inexact_array(a) else a, op)
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_save(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(
+        pj.SaveError, match=r"results is not an earlier pipekit_jax save.*notes\.txt"
+    ):
+        pj.save(trained(), folder, overwrite=True)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no temporaries left
+
+
+def test_overwrite_replaces_an_earlier_save_and_loads_the_new_weights(tmp_path):
+    first = trained()
+    target = pj.save(first, tmp_path / "model")
+    second = _shifted(first, 0.5)
+    assert pj.save(second, target, overwrite=True) == target
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # nothing aside is left
+    assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "pipeline.yaml",
+                                                         "weights.eqx"]  # fmt: skip
+    loaded = pj.load(target)
+    # Oracle: the arrays we shifted by hand, not what save reports.
+    for got, want in zip(jax.tree.leaves(loaded), jax.tree.leaves(second), strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    gains = np.asarray(loaded.ops[0].gain)
+    np.testing.assert_array_equal(gains, np.asarray(first.ops[0].gain) + np.float32(0.5))
+    # An empty directory holds nothing to lose: it is replaced too.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pj.save(second, empty, overwrite=True)
+    assert pj.weights_hash(pj.load(empty)) == pj.weights_hash(second)
+
+
+def test_a_file_target_is_refused_cleanly(tmp_path):
+    path = tmp_path / "model.eqx"
+    path.write_bytes(b"user data")
+    for overwrite in (False, True):
+        with pytest.raises(pj.SaveError, match=r"model\.eqx is a file, not a directory"):
+            pj.save(trained(), path, overwrite=overwrite)
+    assert path.read_bytes() == b"user data"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.eqx"]  # no .old-PID, no .tmp
+    with pytest.raises(FileExistsError):  # SaveError is a FileExistsError
+        pj.save(trained(), path, overwrite=True)
+
+
+def test_an_earlier_save_with_a_user_file_added_is_refused(tmp_path):
+    """Decision: refuse (keeping the user file inside would make it no longer a save)."""
+    first = trained()
+    target = pj.save(first, tmp_path / "model")
+    (target / "README.md").write_text("trained on 2024 data")
+    with pytest.raises(pj.SaveError, match=r"earlier save plus files save did not write "
+                                           r"\(README\.md\).*Move them out"):  # fmt: skip
+        pj.save(_shifted(first, 1.0), target, overwrite=True)
+    assert (target / "README.md").read_text() == "trained on 2024 data"
+    assert pj.weights_hash(pj.load(target)) == pj.weights_hash(first)  # the old save, intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_symlink_target_is_refused(tmp_path):
+    real = pj.save(trained(), tmp_path / "real")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    with pytest.raises(pj.SaveError, match=r"link is a symbolic link"):
+        pj.save(trained(), link, overwrite=True)
+    assert link.is_symlink() and pj.load(real) is not None
