@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from ._bbox import intersects_lon
 from ._catalog_build import _utc
 from ._errors import CatalogError, GeoValueError
 from ._geoparquet import bbox_to_4326
@@ -82,12 +83,16 @@ class Catalog:
 
         Arguments:
             bbox: ``(left, bottom, right, top)`` in ``crs``; ``None`` for no spatial filter.
-                Projected boxes are densified and transformed to EPSG:4326; a box that
-                crosses the antimeridian (in EPSG:4326, ``left > right``) is split.
+                In EPSG:4326 it is read as RFC 7946 section 5 says: ``left <= right`` is a
+                plain longitude interval however wide (``(-180, -90, 180, 90)`` is the
+                globe), ``left > right`` crosses the antimeridian (``[left, 180] U [-180,
+                right]``); a swapped box is not swapped back. Projected boxes are densified,
+                transformed to EPSG:4326 and split where they cross the antimeridian.
             crs: CRS of ``bbox``.
             start, end: the half-open window ``start <= datetime < end`` (inclusive start,
                 exclusive end); datetimes, dates or ISO strings, naive ones are UTC. Items
-                without a datetime are excluded when either bound is given.
+                without a datetime are excluded when either bound is given. ``start > end``
+                is an error (a reversed window is a mistake, not an empty query).
             where: a dict ``{column: value}`` of equalities (all must hold), or a callable
                 ``where(table) -> boolean mask`` on the Arrow table of the matching rows.
 
@@ -107,6 +112,12 @@ class Catalog:
         """
         store, rows = self._store, self._rows
         t0, t1 = _micros(start, "start"), _micros(end, "end")
+        if t0 is not None and t1 is not None and t0 > t1:
+            raise GeoValueError(
+                f"Catalog.query: start must not be after end (the window is start <= datetime "
+                f"< end); received start={start!r}, end={end!r}. Swap them: "
+                f"query(start={end!r}, end={start!r})."
+            )
         timed = t0 is not None or t1 is not None
         lo = max(_NULL_TIME + 1, t0) if t0 is not None else _NULL_TIME + 1
         hi = t1 if t1 is not None else np.iinfo(np.int64).max
@@ -170,13 +181,17 @@ class Catalog:
             )
         mask = np.zeros(len(xmin), dtype=bool)
         inside = np.zeros(len(xmin), dtype=bool)
+        crossing = xmin > xmax  # RFC 7946: [xmin, 180] U [-180, xmax]
         for part in getattr(geom, "geoms", [geom]):
-            px0, py0, px1, py1 = part.bounds
-            hit = (xmin <= px1) & (xmax >= px0) & (ymin <= py1) & (ymax >= py0)
+            px0, py0, px1, py1 = part.bounds  # a plain box in [-180, 180]
+            hit = intersects_lon(xmin, xmax, px0, px1) & (ymin <= py1) & (ymax >= py0)
             mask |= hit
             if abs(part.area - (px1 - px0) * (py1 - py0)) <= 1e-12 * max(part.area, 1.0):
                 # the part is its own envelope: a bbox inside it means a footprint inside it
-                inside |= hit & (xmin >= px0) & (xmax <= px1) & (ymin >= py0) & (ymax <= py1)
+                lon_in = np.where(
+                    crossing, (px0 <= -180.0) & (px1 >= 180.0), (xmin >= px0) & (xmax <= px1)
+                )
+                inside |= hit & lon_in & (ymin >= py0) & (ymax <= py1)
         cand = np.flatnonzero(mask)
         sure = inside[cand]
         rows_c = cand if rows is None else rows[cand]

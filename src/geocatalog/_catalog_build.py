@@ -15,11 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
+from ._bbox import bbox_centre, lon_cover, part_arrays
 from ._errors import CatalogError, GeoValueError
 from ._geoparquet import (
+    CATALOG_METADATA_KEY,
     GEO_METADATA_KEY,
     bbox_to_4326,
     encode_geo_metadata,
+    footprint_bbox,
     geo_metadata,
     hilbert_index,
     split_antimeridian,
@@ -88,15 +91,27 @@ def _raster_record(path: str, datetime_fn: DatetimeFn | None) -> dict[str, Any]:
 
 
 def _stac_geometry(item: Mapping[str, Any]) -> shapely.Geometry:
-    geom = item.get("geometry")
+    """The item's footprint, read as RFC 7946 says.
+
+    Coordinates are taken as they are (a polygon from -170 to 170 is 340 degrees wide). The
+    one repair: a single polygon wider than 180 degrees whose item ``bbox`` crosses the
+    antimeridian (west > east) is a ring the producer did not split (RFC 7946 section 3.1.9
+    says it SHOULD be); its bbox says which way round it goes, so it is split here.
+    """
+    geom, b = item.get("geometry"), item.get("bbox")
+    if b:
+        b = (b[0], b[1], b[-3], b[-2]) if len(b) == 6 else b
     if geom is None:
-        if not item.get("bbox"):
+        if not b:
             raise CatalogError(f"STAC item {item.get('id')!r} has neither geometry nor bbox")
-        b = item["bbox"]
-        return bbox_to_4326((b[0], b[1], b[-3], b[-2]) if len(b) == 6 else b, "EPSG:4326")
+        try:
+            return bbox_to_4326(b, "EPSG:4326")
+        except GeoValueError as err:
+            raise CatalogError(f"STAC item {item.get('id')!r}: {err}") from None
     shape = shapely.from_geojson(json.dumps(geom))
-    if shape.geom_type == "Polygon" and shape.bounds[2] - shape.bounds[0] > 180.0:
-        ring = np.asarray(shape.exterior.coords)[:-1]  # unsplit ring across the antimeridian
+    crosses = bool(b) and len(b) == 4 and b[0] > b[2]
+    if crosses and shape.geom_type == "Polygon" and shape.bounds[2] - shape.bounds[0] > 180.0:
+        ring = np.asarray(shape.exterior.coords)[:-1]
         return split_antimeridian(ring[:, 0], ring[:, 1])
     return shape
 
@@ -164,7 +179,7 @@ def _column(name: str, values: list[Any]) -> pa.Array:
 
 def _records_table(records: list[dict[str, Any]]) -> pa.Table:
     geoms = np.array([r["geometry"] for r in records] or [], dtype=object)
-    bounds = shapely.bounds(geoms).reshape(-1, 4)
+    bounds = np.array([footprint_bbox(g) for g in geoms], dtype=np.float64).reshape(-1, 4)
     extra = sorted({k for r in records for k in r} - {*_FIXED, "geometry"})
     cols = {
         "id": pa.array([r["id"] for r in records], pa.string()),
@@ -187,8 +202,9 @@ def catalog_table(
     """Return a catalog Arrow table: ``geometry`` WKB, ``bbox`` struct, then ``columns``.
 
     ``bounds`` is an ``(n, 4)`` float64 array of ``(xmin, ymin, xmax, ymax)`` per footprint in
-    EPSG:4326. This is the fast path the benchmark uses to build large catalogs without
-    rasterio; :func:`write_catalog` orders and writes it.
+    EPSG:4326, each an RFC 7946 box (``xmin > xmax`` crosses the antimeridian, see
+    :func:`geocatalog._geoparquet.footprint_bbox`). This is the fast path the benchmark uses
+    to build large catalogs without rasterio; :func:`write_catalog` orders and writes it.
     """
     bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 4)
     bbox = pa.StructArray.from_arrays(
@@ -225,6 +241,16 @@ def write_catalog(table: pa.Table, out_path: str | os.PathLike, *, row_group_siz
 
     Rows are sorted by the Hilbert index (order 16) of their bbox centres, then by
     ``datetime`` (so revisits of one tile are contiguous and in time order), then by ``id``.
+    Rows whose bbox crosses the antimeridian (``xmin > xmax``) come last, in row groups of
+    their own, listed under ``antimeridian_row_groups`` in the ``geocatalog`` key/value
+    metadata.
+
+    Note:
+        GeoParquet warns that min/max statistics of a ``bbox`` covering do not prune
+        crossing rows (a group's ``min(xmin)..max(xmax)`` is not a bound on
+        ``[xmin, 180] U [-180, xmax]``). Keeping those rows apart, and saying which groups
+        hold them, lets :func:`open_catalog` prune every other group by plain intervals and
+        these by their two parts.
     """
     if not isinstance(row_group_size, int) or row_group_size < 1:
         raise GeoValueError(
@@ -233,43 +259,62 @@ def write_catalog(table: pa.Table, out_path: str | os.PathLike, *, row_group_siz
         )
     bbox = table.column("bbox").combine_chunks()
     x = [bbox.field(k).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax")]
+    crossing = x[0] > x[2]
     order = np.lexsort(
         (
             table.column("id").to_numpy(zero_copy_only=False).astype(str),
             table.column("datetime").cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy(),
-            hilbert_index((x[0] + x[2]) / 2.0, (x[1] + x[3]) / 2.0),
+            hilbert_index(bbox_centre(x[0], x[2]), (x[1] + x[3]) / 2.0),
+            crossing,
         )
     )
     table = table.take(pa.array(order, pa.int64()))
+    n_plain = int((~crossing).sum())
     types = [] if not len(table) else shapely.get_type_id(shapely.from_wkb(table["geometry"]))
     names = {3: "Polygon", 6: "MultiPolygon", 1: "Point", 2: "LineString"}
-    extent = (
-        [float(x[0].min()), float(x[1].min()), float(x[2].max()), float(x[3].max())]
-        if len(table)
-        else None
-    )
+    extent = None
+    if len(table):  # RFC 7946: the shortest lon arc holding every row, west > east if it crosses
+        west, east = lon_cover(*part_arrays(x[0], x[2]))
+        extent = [west, float(x[1].min()), east, float(x[3].max())]
     meta = geo_metadata([names.get(int(t), "Unknown") for t in np.unique(types)], extent)
+    first = -(-n_plain // row_group_size)  # row groups of the plain rows, then crossing ones
+    crossing_groups = list(range(first, first - (-(len(table) - n_plain) // row_group_size)))
+    own = {"antimeridian_row_groups": crossing_groups}
     table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), GEO_METADATA_KEY: encode_geo_metadata(meta)}
+        {
+            **(table.schema.metadata or {}),
+            GEO_METADATA_KEY: encode_geo_metadata(meta),
+            CATALOG_METADATA_KEY: json.dumps(own).encode(),
+        }
     )
-    options = _parquet_options(table, row_group_size)
+    parts = [table.slice(0, n_plain), table.slice(n_plain)] if n_plain < len(table) else [table]
     path = os.fspath(out_path)
     if is_remote(path):  # write locally, then one upload: S3 shows the object whole or not at all
         with tempfile.TemporaryDirectory(prefix="geocatalog-catalog-") as tmp_dir:
             local = os.path.join(tmp_dir, "catalog.parquet")
-            pq.write_table(table, local, **options)
+            _write_parquet(parts, local, row_group_size)
             upload(local, path)
         return path
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table, tmp, **options)
+        _write_parquet(parts, tmp, row_group_size)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
     return path
+
+
+def _write_parquet(parts: list[pa.Table], path: str, row_group_size: int) -> None:
+    """Write ``parts`` to one file, each starting a new row group (same schema and options)."""
+    options = _parquet_options(parts[0], row_group_size)
+    size = options.pop("row_group_size")
+    with pq.ParquetWriter(path, parts[0].schema, **options) as writer:
+        for part in parts:
+            if len(part) or len(parts) == 1:
+                writer.write_table(part, row_group_size=size)
 
 
 def build_catalog(
@@ -296,9 +341,10 @@ def build_catalog(
 
     Columns: ``geometry`` (WKB footprint in EPSG:4326, split into a MultiPolygon where it
     crosses the antimeridian, RFC 7946), ``bbox`` (struct xmin/ymin/xmax/ymax, the GeoParquet
-    covering), ``id``, ``href`` (STAC: the first asset with role ``data``, else the first
-    asset), ``datetime`` (timestamp[us, UTC]), ``crs``, ``transform`` (6 affine
-    coefficients a, b, c, d, e, f), ``height``, ``width``, ``count``, ``dtype``, then
+    covering, an RFC 7946 box: ``xmin > xmax`` where the footprint crosses the antimeridian,
+    ``-180..180`` for a whole-globe one), ``id``, ``href`` (STAC: the first asset with role
+    ``data``, else the first asset), ``datetime`` (timestamp[us, UTC]), ``crs``, ``transform``
+    (6 affine coefficients a, b, c, d, e, f), ``height``, ``width``, ``count``, ``dtype``, then
     ``cloud_cover`` (STAC ``eo:cloud_cover``) and the other STAC properties, one column each.
 
     Example:

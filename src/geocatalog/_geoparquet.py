@@ -17,17 +17,22 @@ import pyproj
 import shapely
 import shapely.affinity
 
+from ._bbox import lon_cover, lon_parts
 from ._errors import CRSError, GeoValueError
 
 __all__ = [
     "GEO_METADATA_KEY",
     "bbox_to_4326",
+    "footprint_bbox",
     "geo_metadata",
     "hilbert_index",
     "split_antimeridian",
 ]
 
 GEO_METADATA_KEY = b"geo"
+#: Parquet key/value metadata of geocatalog itself, beside GeoParquet's ``geo``: JSON with
+#: ``antimeridian_row_groups``, the row groups holding the rows whose bbox crosses 180 degrees.
+CATALOG_METADATA_KEY = b"geocatalog"
 #: Vertices inserted per edge when a box is transformed (curved edges stay within ~1 m at 10 km).
 DENSIFY_POINTS = 21
 _WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
@@ -53,16 +58,26 @@ def split_antimeridian(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
     """Return the ring ``(lon, lat)`` as a Polygon, or a MultiPolygon split at +-180 degrees.
 
     Longitudes are first unwrapped (a jump of more than 180 degrees between neighbouring
-    vertices means the edge crosses the antimeridian, as RFC 7946 section 3.1.9 assumes), then
-    the continuous polygon is cut into the pieces west and east of the antimeridian, each
-    shifted back into ``[-180, 180]``.
+    vertices means the edge crosses the antimeridian, as RFC 7946 section 3.1.9 assumes; the
+    ring must be densified so that no true edge spans 180 degrees), then the continuous
+    polygon is cut into the pieces west and east of the antimeridian, each shifted back into
+    ``[-180, 180]``. A ring that goes once round a pole (its unwrapped longitudes end 360
+    degrees from where they started) encloses that pole: it is closed along the pole, so
+    the footprint spans every longitude.
 
     Example:
         >>> g = split_antimeridian(np.array([170.0, -170, -170, 170]), np.array([0.0, 0, 10, 10]))
         >>> g.geom_type, [tuple(round(v) for v in p.bounds) for p in g.geoms]
         ('MultiPolygon', [(-180, 0, -170, 10), (170, 0, 180, 10)])
     """
-    lon = np.unwrap(np.asarray(lon, dtype=np.float64), period=360.0)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    closed = np.unwrap(np.r_[lon, lon[:1]], period=360.0)
+    if abs(closed[-1] - closed[0]) > 180.0:  # the ring winds round a pole
+        pole = 90.0 if lat.mean() > 0 else -90.0
+        lon = np.r_[closed, closed[-1], closed[0]]
+        lat = np.r_[lat, lat[:1], pole, pole]
+    else:
+        lon = closed[:-1]
     poly = shapely.Polygon(np.column_stack([lon, lat]))
     if not poly.is_valid:
         poly = shapely.make_valid(poly)
@@ -75,19 +90,27 @@ def split_antimeridian(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
         if not part.is_empty:
             pieces.extend(getattr(part, "geoms", [part]))
     pieces = [p for p in pieces if isinstance(p, shapely.Polygon) and p.area > 0]
+    if xmax - xmin > 360.0:  # shifted copies overlap: merge them
+        merged = shapely.union_all(pieces)
+        pieces = list(getattr(merged, "geoms", [merged]))
     return pieces[0] if len(pieces) == 1 else shapely.MultiPolygon(pieces)
 
 
 def bbox_to_4326(bounds: Sequence[float], crs: str) -> shapely.Geometry:
     """Return the box ``(left, bottom, right, top)`` in ``crs`` as a lon/lat (Multi)Polygon.
 
-    Each edge is densified with :data:`DENSIFY_POINTS` vertices before the transform, so the
-    curved image of a projected box is followed closely. In EPSG:4326 a box with
-    ``left > right`` crosses the antimeridian (the GeoJSON bbox convention).
+    In EPSG:4326 (or OGC:CRS84) the box is read as RFC 7946 section 5 says
+    (:func:`geocatalog._bbox.lon_parts`): ``left <= right`` is a plain interval however wide
+    (``(-180, -90, 180, 90)`` is the globe), ``left > right`` crosses the antimeridian and
+    becomes two boxes. In other CRSs each edge is densified with :data:`DENSIFY_POINTS`
+    vertices before the transform, so the curved image of a projected box is followed
+    closely, and split where it crosses the antimeridian.
 
     Example:
         >>> bbox_to_4326((170, -5, -170, 5), "EPSG:4326").geom_type
         'MultiPolygon'
+        >>> bbox_to_4326((-180, -90, 180, 90), "EPSG:4326").area
+        64800.0
         >>> [round(v, 3) for v in bbox_to_4326((500000, 0, 510000, 10000), "EPSG:32631").bounds]
         [3.0, 0.0, 3.09, 0.09]
     """
@@ -102,12 +125,13 @@ def bbox_to_4326(bounds: Sequence[float], crs: str) -> shapely.Geometry:
             "Pass (left, bottom, right, top)."
         )
     if _is_4326(crs):
-        if left > right:  # GeoJSON: crosses the antimeridian
-            right += 360.0
-        if left == right or bottom == top:
-            return shapely.box(left, bottom, right, top)
-        return split_antimeridian(
-            np.array([left, right, right, left]), np.array([bottom, bottom, top, top])
+        boxes = [shapely.box(a, bottom, b, top) for a, b in lon_parts(left, right)]
+        return boxes[0] if len(boxes) == 1 else shapely.MultiPolygon(boxes)
+    if left > right:
+        raise GeoValueError(
+            f"bbox {tuple(bounds)} in {crs} has left > right. Only a lon/lat box (EPSG:4326 or "
+            "OGC:CRS84) may have left > right, which means it crosses the antimeridian (RFC "
+            "7946); in other CRSs pass left <= right, or give the box in EPSG:4326."
         )
     t = np.linspace(0.0, 1.0, DENSIFY_POINTS + 2)[:-1]
     xs = np.concatenate([left + (right - left) * t, np.full_like(t, right),
@@ -122,6 +146,23 @@ def bbox_to_4326(bounds: Sequence[float], crs: str) -> shapely.Geometry:
             "coordinates): it lies outside the CRS's area of use. Pass a box inside it."
         )
     return split_antimeridian(lon, lat)
+
+
+def footprint_bbox(geom: shapely.Geometry) -> tuple[float, float, float, float]:
+    """Return the RFC 7946 bbox ``(west, south, east, north)`` of a lon/lat footprint.
+
+    The footprint is in ``[-180, 180]``, split at the antimeridian where it crosses it; the
+    box is the shortest arc covering its parts (:func:`geocatalog._bbox.lon_cover`), so a
+    split footprint gets ``west > east`` and a whole-globe one ``(-180, ..., 180, ...)``.
+    This is the row's GeoParquet ``bbox`` covering.
+
+    Example:
+        >>> footprint_bbox(bbox_to_4326((170, -5, -175, 5), "EPSG:4326"))
+        (170.0, -5.0, -175.0, 5.0)
+    """
+    parts = np.array([p.bounds for p in getattr(geom, "geoms", [geom])], dtype=np.float64)
+    west, east = lon_cover(parts[:, 0], parts[:, 2])
+    return west, float(parts[:, 1].min()), east, float(parts[:, 3].max())
 
 
 def hilbert_index(x: np.ndarray, y: np.ndarray, *, order: int = 16) -> np.ndarray:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._errors import CatalogError, GeoValueError
-from ._geoparquet import GEO_METADATA_KEY
+from ._geoparquet import CATALOG_METADATA_KEY, GEO_METADATA_KEY
 from ._storage import filesystem, is_remote
 
 _NULL_TIME = np.iinfo(np.int64).min
@@ -43,11 +43,16 @@ _BBOX_LEAVES = ("bbox.xmin", "bbox.ymin", "bbox.xmax", "bbox.ymax")
 
 
 def _group_statistics(metadata: pq.FileMetaData) -> tuple[np.ndarray, ...]:
-    """Per row group: min xmin, min ymin, max xmax, max ymax, min and max time (µs).
+    """Per row group: bbox and time bounds, and whether it may hold a crossing bbox.
 
+    The arrays are min xmin, min ymin, max xmax, max ymax, min and max time (µs), and a
+    mask of the groups that may hold a bbox crossing the antimeridian (``xmin > xmax``).
     Taken from the Parquet footer (no data read). A group without statistics for a column
     gets bounds that rule nothing out; a group whose datetimes are all null gets an empty
-    time range, since such rows never match a time window.
+    time range, since such rows never match a time window. geocatalog writes crossing rows
+    into row groups of their own and lists them in its ``geocatalog`` metadata; a file
+    without that list gets the safe answer from the statistics (``max(xmin) > min(xmax)``,
+    or missing statistics, may hide a crossing row).
     """
     k = metadata.num_row_groups
     schema = metadata.schema
@@ -59,18 +64,26 @@ def _group_statistics(metadata: pq.FileMetaData) -> tuple[np.ndarray, ...]:
     ]
     wanted = [(0, _BBOX_LEAVES[0], "min"), (1, _BBOX_LEAVES[1], "min"),
               (2, _BBOX_LEAVES[2], "max"), (3, _BBOX_LEAVES[3], "max")]  # fmt: skip
+    may_cross = np.ones(k, dtype=bool)
     for g in range(k):
         group = metadata.row_group(g)
         for slot, name, which in wanted:
             stats = group.column(index[name]).statistics
             if stats is not None and stats.has_min_max:
                 out[slot][g] = getattr(stats, which)
+        lo_stats = group.column(index[_BBOX_LEAVES[0]]).statistics
+        hi_stats = group.column(index[_BBOX_LEAVES[2]]).statistics
+        if all(s is not None and s.has_min_max for s in (lo_stats, hi_stats)):
+            may_cross[g] = lo_stats.max > hi_stats.min
         stats = group.column(index["datetime"]).statistics
         if stats is not None and stats.has_min_max:
             out[4][g], out[5][g] = stats.min_raw, stats.max_raw
         elif stats is not None and stats.null_count == group.num_rows:
             out[4][g], out[5][g] = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    return tuple(out)
+    own = json.loads((metadata.metadata or {}).get(CATALOG_METADATA_KEY, b"{}"))
+    if "antimeridian_row_groups" in own:
+        may_cross = np.isin(np.arange(k), own["antimeridian_row_groups"])
+    return (*out, may_cross)
 
 
 class _Group:
@@ -150,11 +163,19 @@ class _Store:
     def candidate_groups(
         self, parts: list[tuple[float, ...]], lo: int | None, hi: int | None
     ) -> np.ndarray:
-        """Row groups whose statistics allow a row in one of ``parts`` (and in [lo, hi))."""
-        x0, y0, x1, y1, t0, t1 = self.group_stats
+        """Row groups whose statistics allow a row in one of ``parts`` (and in [lo, hi)).
+
+        ``parts`` are plain boxes in [-180, 180]. A group of plain rows can only match where
+        ``[min xmin, max xmax]`` meets the part; a group that may hold crossing rows
+        (``[xmin, 180] U [-180, xmax]``) is read as one crossing interval
+        ``[min xmin, 180] U [-180, max xmax]``, which covers them all.
+        """
+        x0, y0, x1, y1, t0, t1, may_cross = self.group_stats
         hit = np.zeros(len(x0), dtype=bool)
         for px0, py0, px1, py1 in parts:
-            hit |= (x0 <= px1) & (x1 >= px0) & (y0 <= py1) & (y1 >= py0)
+            below, above = x0 <= px1, x1 >= px0
+            lon = np.where(may_cross, below | above, below & above)
+            hit |= lon & (y0 <= py1) & (y1 >= py0)
         if lo is not None and hi is not None:
             hit &= (t0 < hi) & (t1 >= lo)
         return np.flatnonzero(hit)

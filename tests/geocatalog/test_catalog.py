@@ -174,6 +174,9 @@ def test_antimeridian_footprints_are_split(catalog_path):
         geom = rows[f"scene_{i:02d}"]["geometry"]
         assert geom.geom_type == "MultiPolygon"
         assert geom.bounds[0] == -180 and geom.bounds[2] == 180
+        box = rows[f"scene_{i:02d}"]["bbox"]  # RFC 7946 covering: west > east
+        assert box["xmin"] == max(p.bounds[0] for p in geom.geoms) > 170
+        assert box["xmax"] == min(p.bounds[2] for p in geom.geoms) < -170
     box = open_catalog(catalog_path).query((179.0, -90, -179.0, 90))
     assert {"scene_04", "scene_05"} <= set(box.ids)
 
@@ -186,14 +189,26 @@ def test_geo_metadata_is_geoparquet_1_1(catalog_path):
     assert col["encoding"] == "WKB"
     assert set(col["geometry_types"]) == {"Polygon", "MultiPolygon"}
     assert "crs" not in col  # omitted = OGC:CRS84
-    assert len(col["bbox"]) == 4 and col["bbox"][0] <= col["bbox"][2]
+    # RFC 7946 section 5: the file bbox holds every footprint part; west > east crosses 180.
+    # The scenes straddle 180 and leave their widest empty stretch over the Atlantic
+    # (zone 1 ends near -179.6, zone 30 starts near -6.5), so the shortest box crosses.
+    west, south, east, north = col["bbox"]
+    assert west > east
+    box_parts = [(west, 180.0), (-180.0, east)]
+    footprints = [shapely.from_wkb(g) for g in pq.read_table(catalog_path)["geometry"].to_pylist()]
+    for geom in footprints:
+        for a, b_s, b, t in (p.bounds for p in getattr(geom, "geoms", [geom])):
+            assert any(lo <= a and b <= hi for lo, hi in box_parts) and south <= b_s <= t <= north
+    assert min(g.bounds[1] for g in footprints) == south
     schema = pf.schema_arrow
     for key, path in col["covering"]["bbox"].items():
         assert path == ["bbox", key]
         assert str(schema.field("bbox").type.field(key).type) == "double"
     assert str(schema.field("datetime").type) == "timestamp[us, tz=UTC]"
     assert str(schema.field("transform").type.value_type) == "double"
-    assert pf.metadata.num_row_groups == 5  # 40 rows / 8
+    crossing = sum(g.bounds[0] == -180 and g.bounds[2] == 180 for g in footprints)
+    assert 0 < crossing < N_ITEMS  # plain rows, then crossing ones in groups of their own
+    assert pf.metadata.num_row_groups == -(-(N_ITEMS - crossing) // 8) - (-crossing // 8)
     stats = pf.metadata.row_group(0).column(1).statistics  # bbox.xmin
     assert stats is not None and stats.has_min_max
 
@@ -210,8 +225,12 @@ def test_rows_follow_hilbert_order_and_columns(scenes, catalog_path):
 
     b = table.column("bbox").combine_chunks()
     x = [b.field(k).to_numpy() for k in ("xmin", "ymin", "xmax", "ymax")]
-    h = hilbert_index((x[0] + x[2]) / 2, (x[1] + x[3]) / 2)
-    assert np.all(np.diff(h.astype(np.int64)) >= 0)
+    crossing = x[0] > x[2]  # RFC 7946: [xmin, 180] U [-180, xmax], centred near 180
+    centre = np.where(crossing, (x[0] + x[2] + 360) / 2, (x[0] + x[2]) / 2)
+    h = hilbert_index(np.where(centre > 180, centre - 360, centre), (x[1] + x[3]) / 2)
+    assert np.all(np.diff(crossing.astype(int)) >= 0)  # crossing rows last
+    for part in (~crossing, crossing):
+        assert np.all(np.diff(h[part].astype(np.int64)) >= 0)
 
 
 def test_duckdb_reads_catalog(catalog_path):
