@@ -38,7 +38,11 @@ from ._errors import (
 )
 from ._geotensor import GeoTensor as GeoTensor
 from ._io import read_raster as read_raster, save_cog as save_cog
-from ._lattice import Lattice as Lattice, canonical_crs as canonical_crs
+from ._lattice import (
+    ORIGIN_QUANTA as ORIGIN_QUANTA,
+    Lattice as Lattice,
+    canonical_crs as canonical_crs,
+)
 from ._load import (
     RESAMPLINGS as RESAMPLINGS,
     Resampling as Resampling,
@@ -56,6 +60,7 @@ __all__ = [
     # carrier
     "GeoTensor",
     "Lattice",
+    "ORIGIN_QUANTA",
     "canonical_crs",
     "stack",
     "unstack",
