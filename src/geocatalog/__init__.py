@@ -44,8 +44,6 @@ from ._lattice import (
     canonical_crs as canonical_crs,
 )
 from ._load import (
-    RESAMPLINGS as RESAMPLINGS,
-    Resampling as Resampling,
     gdal_path as gdal_path,
     load_raster as load_raster,
     read_from_url as read_from_url,
@@ -54,7 +52,12 @@ from ._load import (
 )
 from ._slice import GeoSlice as GeoSlice
 from ._stack import stack as stack, unstack as unstack
-from ._types import Compression as Compression, OverviewResampling as OverviewResampling
+from ._types import (
+    RESAMPLINGS as RESAMPLINGS,
+    Compression as Compression,
+    OverviewResampling as OverviewResampling,
+    Resampling as Resampling,
+)
 
 __all__ = [
     # carrier

@@ -25,7 +25,13 @@ from ._geotensor import GeoTensor
 from ._lattice import split_transform
 from ._leaves import host_offset
 from ._storage import is_remote, open_raster, upload
-from ._types import COMPRESSIONS, OVERVIEW_RESAMPLINGS, Compression, OverviewResampling
+from ._types import (
+    COMPRESSIONS,
+    OVERVIEW_RESAMPLINGS,
+    Compression,
+    OverviewResampling,
+    check_resampling,
+)
 
 __all__ = ["read_raster", "save_cog"]
 
@@ -189,11 +195,9 @@ def save_cog(
         raise GeoValueError(
             f"save_cog: compress must be one of {COMPRESSIONS}; received {compress!r}"
         )
-    if overview_resampling.lower() not in OVERVIEW_RESAMPLINGS:
-        raise GeoValueError(
-            f"save_cog: overview_resampling must be one of {OVERVIEW_RESAMPLINGS}; "
-            f"received {overview_resampling!r}"
-        )
+    overview_resampling = check_resampling(
+        "save_cog", "overview_resampling", overview_resampling, OVERVIEW_RESAMPLINGS
+    )
     if blocksize <= 0 or blocksize % 16:
         raise GeoValueError(
             f"save_cog: blocksize must be a positive multiple of 16; received {blocksize}"
@@ -210,7 +214,8 @@ def save_cog(
         "compress": compress.upper(),
         "blocksize": blocksize,
         "overviews": "AUTO" if overviews else "NONE",
-        "overview_resampling": overview_resampling.upper(),
+        # GDAL spells rasterio's cubic_spline CUBICSPLINE
+        "overview_resampling": overview_resampling.replace("_", "").upper(),
         "bigtiff": "IF_SAFER",
     }
     dst_path = os.fspath(path)
