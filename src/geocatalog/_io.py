@@ -33,7 +33,7 @@ from ._types import (
     check_resampling,
 )
 
-__all__ = ["read_raster", "save_cog"]
+__all__ = ["fill_from_nodata", "read_raster", "save_cog"]
 
 PathT = TypeVar("PathT", str, os.PathLike)
 WindowLike = Window | tuple[tuple[int, int], tuple[int, int]]
@@ -69,7 +69,18 @@ def _as_window(window: WindowLike | None, height: int, width: int) -> tuple[int,
     return row, col, h, w
 
 
-def _fill_from_nodata(nodata: float | None, dtype: str) -> float | int | None:
+def fill_from_nodata(nodata: float | None, dtype: Any) -> float | int | None:
+    """The GeoTensor ``fill_value`` of a raster's ``nodata``: an int for integer dtypes.
+
+    ``read_raster`` and every reader of raster files (e.g. ``geopatcher.RasterField``) use it,
+    so one file gives one fill value whichever way it is read.
+
+    Example:
+        >>> fill_from_nodata(0.0, "uint16"), fill_from_nodata(-9999, "float32")
+        (0, -9999.0)
+        >>> fill_from_nodata(None, "int8") is None
+        True
+    """
     if nodata is None:
         return None
     if np.issubdtype(np.dtype(dtype), np.integer) and float(nodata).is_integer():
@@ -115,7 +126,7 @@ def read_raster(
                 "transform, crs) yourself."
             )
         lattice, (row0, col0) = split_transform(src.transform, src.crs)
-        fill = _fill_from_nodata(src.nodata, src.dtypes[0])
+        fill = fill_from_nodata(src.nodata, src.dtypes[0])
     return GeoTensor._from_parts(data, host_offset(row0 + row, col0 + col), lattice, fill)
 
 

@@ -16,7 +16,7 @@ import rasterio.windows
 from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
 
-from ._errors import GeoValueError, MissingCRSError
+from ._errors import GeoValueError, MissingCRSError, NoOverlapError
 from ._geotensor import GeoTensor
 from ._io import save_cog
 from ._lattice import canonical_crs, split_transform
@@ -91,6 +91,24 @@ def _read_padded(src: Any, indexes: list[int], rows: tuple[int, int], cols: tupl
         window = rasterio.windows.Window(ic0, ir0, ic1 - ic0, ir1 - ir0)
         out[:, ir0 - r0 : ir1 - r0, ic0 - c0 : ic1 - c0] = src.read(indexes, window=window)
     return out
+
+
+def _check_overlap(sl: GeoSlice, src: Any, src_crs: str, rows: tuple[int, int],
+                   cols: tuple[int, int], what: str) -> None:  # fmt: skip
+    """Refuse a read whose source pixels ``rows`` x ``cols`` miss the raster: only fill."""
+    (r0, r1), (c0, c1) = rows, cols
+    if r1 > 0 and c1 > 0 and r0 < src.height and c0 < src.width:
+        return
+    if sl.bounds is not None:
+        asked = f"bounds {sl.bounds} (in {sl.bounds_crs or src_crs})"
+    else:
+        asked = f"window {sl.window}"
+    raise NoOverlapError(
+        f"load_raster: {asked} does not overlap the raster {sl.href!r} ({what}), whose bounds "
+        f"are {tuple(src.bounds)} in {src_crs} (shape {src.height} x {src.width}); the result "
+        "would be fill only. Check the numbers and their CRS: pass bounds_crs= when the bounds "
+        "are in another CRS (e.g. bounds_crs='EPSG:4326' for degrees)."
+    )
 
 
 def _fill(nodata: float | None, dtype: np.dtype) -> tuple[Any, float | int | None]:
@@ -233,6 +251,8 @@ def load_raster(
                 dst_crs, src_crs, *dst_bounds, densify_pts=_DENSIFY
             )
         needed = rasterio.windows.from_bounds(*dst_bounds, transform=src.transform)
+        n0, n1, m0, m1 = _outward(needed)
+        _check_overlap(sl, src, src_crs, (n0, n1), (m0, m1), f"target grid in {dst_crs}")
         scale = max(needed.width / width, needed.height / height, 1.0)
         pad = math.ceil(_RADIUS.get(resampling, 1) * scale) + 1
         r0, r1, c0, c1 = _outward(needed, pad)
@@ -273,6 +293,7 @@ def _read_native(
         r0, r1, c0, c1 = _outward(win)
     else:
         r0, r1, c0, c1 = 0, src.height, 0, src.width
+    _check_overlap(sl, src, src_crs, (r0, r1), (c0, c1), "source grid")
     data = _read_padded(src, indexes, (r0, r1), (c0, c1), fill, dtype)
     lattice, (row, col) = split_transform(src.transform, src_crs)
     return GeoTensor._from_parts(data, host_offset(row + r0, col + c0), lattice, fill_value)

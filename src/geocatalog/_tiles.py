@@ -11,7 +11,7 @@ import numpy as np
 import pyproj
 from affine import Affine
 
-from ._errors import BandCountError, GeoValueError
+from ._errors import BandCountError, GeoValueError, NoOverlapError
 from ._geotensor import GeoTensor
 from ._lattice import canonical_crs
 from ._load import load_raster
@@ -178,10 +178,13 @@ def read_tile(
     fill: Any = None
     empty = np.ones((height, width), dtype=bool)
     for row in rows:
-        gt = load_raster(
-            _slice(row), bounds=bounds, bounds_crs=crs, crs=crs, shape=(height, width),
-            indexes=indexes, resampling=resampling,
-        )  # fmt: skip
+        try:
+            gt = load_raster(
+                _slice(row), bounds=bounds, bounds_crs=crs, crs=crs, shape=(height, width),
+                indexes=indexes, resampling=resampling,
+            )  # fmt: skip
+        except NoOverlapError:  # a footprint touching the tile only at its edge adds nothing
+            continue
         values = np.asarray(gt.values)
         if gt.fill_value is None:  # integer raster without nodata: 0 may be data
             valid = _coverage(row, transform, crs, (height, width))
