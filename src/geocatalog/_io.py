@@ -6,7 +6,6 @@ import contextlib
 import glob
 import os
 import tempfile
-import uuid
 from typing import Any, TypeVar
 
 import numpy as np
@@ -14,6 +13,7 @@ import rasterio
 import rasterio.crs
 from rasterio.windows import Window
 
+from ._atomic import remove_stale_temps, sigterm_cleanup, temp_path
 from ._errors import (
     BatchedGeoTensorError,
     FillValueError,
@@ -173,8 +173,11 @@ def save_cog(
 
     Note:
         The file is written to a temporary name in the same directory and moved into place
-        with ``os.replace``, so readers never see a partial file; on any failure the
-        temporary file is removed and an existing file at ``path`` is left untouched.
+        with ``os.replace``, so readers never see a partial file; on any failure, and on
+        SIGTERM during the write (the process then still ends by SIGTERM), the temporary
+        file is removed and an existing file at ``path`` is left untouched. Temporary files
+        of ``path`` left by dead processes (SIGKILL, power loss) are removed by the next
+        write to ``path``.
         An ``s3://`` destination is written to a local temporary file, then uploaded in one
         pyarrow call: S3 shows an object only once its PUT (or multipart upload) completes,
         so readers see the old object or the new one whole. The endpoint and credentials come
@@ -237,13 +240,14 @@ def save_cog(
                 dst.write(data)
             upload(local, dst_path)
         return path
-    directory, name = os.path.split(os.path.abspath(dst_path))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data)
-        os.replace(tmp, dst_path)
-    except BaseException:
-        _remove_partials(tmp)
-        raise
+    remove_stale_temps(dst_path)
+    tmp = temp_path(dst_path)
+    with sigterm_cleanup(f"save_cog({dst_path!r})"):
+        try:
+            with rasterio.open(tmp, "w", **profile) as dst:
+                dst.write(data)
+            os.replace(tmp, dst_path)
+        except BaseException:
+            _remove_partials(tmp)
+            raise
     return path

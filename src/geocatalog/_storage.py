@@ -13,7 +13,6 @@ import errno
 import os
 import tempfile
 import urllib.parse
-import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from ._atomic import remove_stale_temps, sigterm_cleanup, temp_path
 from ._errors import GeoValueError, MissingTransformError, RasterReadError
 
 if TYPE_CHECKING:  # rasterio is imported on use: reading a catalog needs no GDAL
@@ -356,8 +356,9 @@ def _fsync_dir(directory: str) -> None:
 def write_bytes(uri: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a local file or an object so that readers never see part of it.
 
-    Locally: a temporary file ``.{name}.{32 hex}.tmp`` beside the target, fsync,
-    ``os.replace``, fsync of the folder; on failure the temporary file is removed. On object
+    Locally: a temporary file ``.{name}.{pid}@{host}.{32 hex}.tmp`` beside the target, fsync,
+    ``os.replace``, fsync of the folder; on failure or SIGTERM the temporary file is removed,
+    and stale ones of dead writers are removed by the next write (see ``_atomic``). On object
     storage: a local temporary file, then one :func:`upload` (S3 shows an object only once
     its PUT completes).
     """
@@ -369,18 +370,20 @@ def write_bytes(uri: str | os.PathLike, data: bytes) -> None:
                 fh.write(data)
             upload(local, uri)
         return
-    directory, name = os.path.split(os.path.abspath(uri))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh:  # created with the usual mode (umask applies)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, uri)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+    directory = os.path.dirname(os.path.abspath(uri))
+    remove_stale_temps(uri)
+    tmp = temp_path(uri)
+    with sigterm_cleanup(f"write_bytes({uri!r})"):
+        try:
+            with open(tmp, "xb") as fh:  # created with the usual mode (umask applies)
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, uri)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+            raise
     _fsync_dir(directory)
 
 

@@ -94,7 +94,7 @@ def test_gdal_settings_do_not_leak(s3):
     # without the scoped options GDAL would go to AWS itself, not to the local server
     unreachable = rasterio.Env(AWS_S3_ENDPOINT="127.0.0.1:9", AWS_HTTPS="NO",
                                AWS_VIRTUAL_HOSTING="FALSE", GDAL_HTTP_MAX_RETRY="0")  # fmt: skip
-    with unreachable, pytest.raises((rasterio.errors.RasterioIOError, FileNotFoundError)):
+    with unreachable, pytest.raises((geocatalog.RasterReadError, FileNotFoundError)):
         read_raster(f"s3://{BUCKET}/leak.tif")
 
 
