@@ -31,17 +31,26 @@ from ._errors import (
     GridShapeError as GridShapeError,
     LatticeMismatchError as LatticeMismatchError,
     MissingCRSError as MissingCRSError,
+    MissingTransformError as MissingTransformError,
+    NoOverlapError as NoOverlapError,
     OffsetOverflowError as OffsetOverflowError,
+    RasterReadError as RasterReadError,
     SliceHashMismatchError as SliceHashMismatchError,
     TracedGeoreferenceError as TracedGeoreferenceError,
     TransformError as TransformError,
 )
 from ._geotensor import GeoTensor as GeoTensor
-from ._io import read_raster as read_raster, save_cog as save_cog
-from ._lattice import Lattice as Lattice, canonical_crs as canonical_crs
+from ._io import (
+    fill_from_nodata as fill_from_nodata,
+    read_raster as read_raster,
+    save_cog as save_cog,
+)
+from ._lattice import (
+    ORIGIN_QUANTA as ORIGIN_QUANTA,
+    Lattice as Lattice,
+    canonical_crs as canonical_crs,
+)
 from ._load import (
-    RESAMPLINGS as RESAMPLINGS,
-    Resampling as Resampling,
     gdal_path as gdal_path,
     load_raster as load_raster,
     read_from_url as read_from_url,
@@ -50,18 +59,27 @@ from ._load import (
 )
 from ._slice import GeoSlice as GeoSlice
 from ._stack import stack as stack, unstack as unstack
-from ._types import Compression as Compression, OverviewResampling as OverviewResampling
+from ._storage import open_raster as open_raster
+from ._types import (
+    RESAMPLINGS as RESAMPLINGS,
+    Compression as Compression,
+    OverviewResampling as OverviewResampling,
+    Resampling as Resampling,
+)
 
 __all__ = [
     # carrier
     "GeoTensor",
     "Lattice",
+    "ORIGIN_QUANTA",
     "canonical_crs",
     "stack",
     "unstack",
     # raster I/O
     "read_raster",
     "save_cog",
+    "open_raster",
+    "fill_from_nodata",
     "load_raster",
     "read_from_url",
     "gdal_path",
@@ -92,7 +110,10 @@ __all__ = [
     "GridShapeError",
     "LatticeMismatchError",
     "MissingCRSError",
+    "MissingTransformError",
+    "NoOverlapError",
     "OffsetOverflowError",
+    "RasterReadError",
     "SliceHashMismatchError",
     "TracedGeoreferenceError",
     "TransformError",

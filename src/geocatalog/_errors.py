@@ -20,7 +20,10 @@ __all__ = [
     "GridShapeError",
     "LatticeMismatchError",
     "MissingCRSError",
+    "MissingTransformError",
+    "NoOverlapError",
     "OffsetOverflowError",
+    "RasterReadError",
     "SliceHashMismatchError",
     "TracedGeoreferenceError",
     "TransformError",
@@ -73,6 +76,18 @@ class CRSError(GeoError, ValueError):
 
 class MissingCRSError(GeoError, ValueError):
     """A raster file without a coordinate reference system, which a GeoTensor needs."""
+
+
+class MissingTransformError(GeoError, ValueError):
+    """A raster file without a geotransform (GDAL would silently use the identity matrix)."""
+
+
+class NoOverlapError(GeoValueError):
+    """Requested bounds that do not overlap the raster: nothing to read but fill."""
+
+
+class RasterReadError(GeoError, OSError):
+    """A raster file that GDAL cannot open or read (corrupt, truncated); names file and cause."""
 
 
 class FillValueError(GeoError, ValueError):

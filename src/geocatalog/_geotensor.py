@@ -55,7 +55,10 @@ class GeoTensor(eqx.Module):
         canonical CRS string) and ``fill_value``. Scenes of one sensor grid differ only in the
         offset, so a compiled function serves them all without retracing, and ``.transform``
         is rebuilt on the host in float64 (``lattice origin + offset x resolution``), never
-        rounded to float32 by JAX.
+        rounded to float32 by JAX. Lattices compare their origins in pixel units to
+        ``1 / ORIGIN_QUANTA`` (~2.8e-7) pixel, so crops of one 0.1 m or 1 arc-second scene
+        whose float64 transforms differ by an ULP still share one lattice (see
+        :class:`~geocatalog.Lattice`).
     """
 
     values: Shaped[ArrayLike, "*band y x"]

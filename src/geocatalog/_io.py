@@ -6,7 +6,6 @@ import contextlib
 import glob
 import os
 import tempfile
-import uuid
 from typing import Any, TypeVar
 
 import numpy as np
@@ -14,6 +13,7 @@ import rasterio
 import rasterio.crs
 from rasterio.windows import Window
 
+from ._atomic import remove_stale_temps, sigterm_cleanup, temp_path
 from ._errors import (
     BatchedGeoTensorError,
     FillValueError,
@@ -25,9 +25,15 @@ from ._geotensor import GeoTensor
 from ._lattice import split_transform
 from ._leaves import host_offset
 from ._storage import is_remote, open_raster, upload
-from ._types import COMPRESSIONS, OVERVIEW_RESAMPLINGS, Compression, OverviewResampling
+from ._types import (
+    COMPRESSIONS,
+    OVERVIEW_RESAMPLINGS,
+    Compression,
+    OverviewResampling,
+    check_resampling,
+)
 
-__all__ = ["read_raster", "save_cog"]
+__all__ = ["fill_from_nodata", "read_raster", "save_cog"]
 
 PathT = TypeVar("PathT", str, os.PathLike)
 WindowLike = Window | tuple[tuple[int, int], tuple[int, int]]
@@ -63,7 +69,18 @@ def _as_window(window: WindowLike | None, height: int, width: int) -> tuple[int,
     return row, col, h, w
 
 
-def _fill_from_nodata(nodata: float | None, dtype: str) -> float | int | None:
+def fill_from_nodata(nodata: float | None, dtype: Any) -> float | int | None:
+    """The GeoTensor ``fill_value`` of a raster's ``nodata``: an int for integer dtypes.
+
+    ``read_raster`` and every reader of raster files (e.g. ``geopatcher.RasterField``) use it,
+    so one file gives one fill value whichever way it is read.
+
+    Example:
+        >>> fill_from_nodata(0.0, "uint16"), fill_from_nodata(-9999, "float32")
+        (0, -9999.0)
+        >>> fill_from_nodata(None, "int8") is None
+        True
+    """
     if nodata is None:
         return None
     if np.issubdtype(np.dtype(dtype), np.integer) and float(nodata).is_integer():
@@ -109,7 +126,7 @@ def read_raster(
                 "transform, crs) yourself."
             )
         lattice, (row0, col0) = split_transform(src.transform, src.crs)
-        fill = _fill_from_nodata(src.nodata, src.dtypes[0])
+        fill = fill_from_nodata(src.nodata, src.dtypes[0])
     return GeoTensor._from_parts(data, host_offset(row0 + row, col0 + col), lattice, fill)
 
 
@@ -156,8 +173,11 @@ def save_cog(
 
     Note:
         The file is written to a temporary name in the same directory and moved into place
-        with ``os.replace``, so readers never see a partial file; on any failure the
-        temporary file is removed and an existing file at ``path`` is left untouched.
+        with ``os.replace``, so readers never see a partial file; on any failure, and on
+        SIGTERM during the write (the process then still ends by SIGTERM), the temporary
+        file is removed and an existing file at ``path`` is left untouched. Temporary files
+        of ``path`` left by dead processes (SIGKILL, power loss) are removed by the next
+        write to ``path``.
         An ``s3://`` destination is written to a local temporary file, then uploaded in one
         pyarrow call: S3 shows an object only once its PUT (or multipart upload) completes,
         so readers see the old object or the new one whole. The endpoint and credentials come
@@ -189,11 +209,9 @@ def save_cog(
         raise GeoValueError(
             f"save_cog: compress must be one of {COMPRESSIONS}; received {compress!r}"
         )
-    if overview_resampling.lower() not in OVERVIEW_RESAMPLINGS:
-        raise GeoValueError(
-            f"save_cog: overview_resampling must be one of {OVERVIEW_RESAMPLINGS}; "
-            f"received {overview_resampling!r}"
-        )
+    overview_resampling = check_resampling(
+        "save_cog", "overview_resampling", overview_resampling, OVERVIEW_RESAMPLINGS
+    )
     if blocksize <= 0 or blocksize % 16:
         raise GeoValueError(
             f"save_cog: blocksize must be a positive multiple of 16; received {blocksize}"
@@ -210,7 +228,8 @@ def save_cog(
         "compress": compress.upper(),
         "blocksize": blocksize,
         "overviews": "AUTO" if overviews else "NONE",
-        "overview_resampling": overview_resampling.upper(),
+        # GDAL spells rasterio's cubic_spline CUBICSPLINE
+        "overview_resampling": overview_resampling.replace("_", "").upper(),
         "bigtiff": "IF_SAFER",
     }
     dst_path = os.fspath(path)
@@ -221,13 +240,14 @@ def save_cog(
                 dst.write(data)
             upload(local, dst_path)
         return path
-    directory, name = os.path.split(os.path.abspath(dst_path))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data)
-        os.replace(tmp, dst_path)
-    except BaseException:
-        _remove_partials(tmp)
-        raise
+    remove_stale_temps(dst_path)
+    tmp = temp_path(dst_path)
+    with sigterm_cleanup(f"save_cog({dst_path!r})"):
+        try:
+            with rasterio.open(tmp, "w", **profile) as dst:
+                dst.write(data)
+            os.replace(tmp, dst_path)
+        except BaseException:
+            _remove_partials(tmp)
+            raise
     return path

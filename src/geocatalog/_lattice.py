@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import pyproj
@@ -20,15 +21,41 @@ from affine import Affine
 
 from ._errors import CRSError, TransformError
 
-__all__ = ["Lattice", "as_affine", "canonical_crs", "crs_object", "split_transform"]
+__all__ = [
+    "ORIGIN_QUANTA",
+    "Lattice",
+    "as_affine",
+    "canonical_crs",
+    "crs_object",
+    "split_transform",
+]
 
 #: Offsets are stored in int32: a lattice offset must satisfy ``|offset| < 2**31``.
 OFFSET_LIMIT = 2**31
-#: Relative distance to an integer below which a pixel coordinate counts as that integer.
-_SNAP = 2.0**-40
+#: Lattice origins are compared in pixel units, rounded to multiples of ``1 / ORIGIN_QUANTA``
+#: pixel (about 2.8e-7 pixel). ``3_603_600 = 2**4 * 3**2 * 5**2 * 7 * 11 * 13`` is divisible
+#: by 1..16, 25, 100, 3600, ...: origins at halves, thirds, tenths or hundredths of a pixel
+#: (and 1/3600, arc-seconds of a degree) sit exactly on a bin centre, as far from a rounding
+#: boundary as they can be.
+ORIGIN_QUANTA = 3_603_600
 
 
-@dataclasses.dataclass(frozen=True)
+def _origin_quanta(a: float, b: float, c: float, d: float, e: float, f: float) -> tuple[int, int]:
+    """The exact pixel position ``M^-1 (c, f)`` of the point ``(c, f)``, in ``1/ORIGIN_QUANTA`` px.
+
+    Computed in rational arithmetic from the float64 coefficients (no rounding but the final
+    ``round``), so the result depends only on the inputs, never on evaluation order.
+    """
+    fa, fb, fc, fd, fe, ff = (Fraction(v) for v in (a, b, c, d, e, f))
+    if fb == 0 and fd == 0:
+        col, row = fc / fa, ff / fe
+    else:
+        det = fa * fe - fb * fd
+        col, row = (fe * fc - fb * ff) / det, (fa * ff - fd * fc) / det
+    return round(col * ORIGIN_QUANTA), round(row * ORIGIN_QUANTA)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Lattice:
     """A pixel lattice: affine coefficients with the origin reduced modulo one pixel, and a CRS.
 
@@ -44,6 +71,24 @@ class Lattice:
         (0.0, 0.0, -450000, 39996)
         >>> lat.transform_at(row, col) == Affine(10, 0, 399960, 0, -10, 4500000)
         True
+
+    Note:
+        Equality and hash (what ``jax.jit`` uses to decide whether to retrace, and what
+        ``same_grid`` / ``stack`` check) compare ``a, b, d, e`` and the CRS exactly, and the
+        origin **in pixel units**: the pixel position ``M^-1 (c, f)`` rounded to a multiple of
+        ``1 / ORIGIN_QUANTA`` ~ 2.8e-7 pixel. Why: a window's transform computed in float64
+        (``rasterio.windows.transform``, ``gt[r0:r1, c0:c1]`` of a 0.1 m or 1/3600 degree
+        grid) is off by up to an ULP of the coordinate, ~4e-9 m below 16,000 km, i.e. ~4e-8
+        pixel at 0.1 m and ~1e-10 pixel at 1 arc-second, so an exact comparison would split
+        one scene into many lattices. The tolerance is far below any real difference between
+        grids: origins more than 2.8e-7 pixel apart (1e-6 pixel, half a pixel) always differ.
+        Origins within rounding noise of each other compare equal unless they straddle a
+        rounding boundary, which lies half a bin (1.4e-7 pixel) away from every origin at a
+        fraction ``p/q`` of a pixel with ``q`` dividing ``ORIGIN_QUANTA``.
+        Two equal lattices may hold origins that differ in the last bits; each GeoTensor
+        keeps its own, so its ``.transform`` is the float64 transform it was built from (exact
+        for 10 m grids), while a result of a jit-compiled function or of ``stack`` carries the
+        lattice it was traced / stacked with: its transform agrees to within rounding noise.
     """
 
     a: float
@@ -53,6 +98,24 @@ class Lattice:
     e: float
     f: float
     crs: str
+
+    def __post_init__(self) -> None:
+        quanta = _origin_quanta(self.a, self.b, self.c, self.d, self.e, self.f)
+        key = (self.a, self.b, self.d, self.e, self.crs, *quanta)
+        object.__setattr__(self, "_key", key)  # computed once: jit hashes it on every call
+
+    @property
+    def origin_quanta(self) -> tuple[int, int]:
+        """The origin's pixel position ``(col, row)`` in units of ``1 / ORIGIN_QUANTA`` pixel."""
+        return self._key[5], self._key[6]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lattice):
+            return NotImplemented
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
 
     def transform_at(self, row_off: int, col_off: int) -> Affine:
         """Return the transform of the grid whose pixel ``(0, 0)`` is lattice pixel ``(row, col)``.
@@ -164,14 +227,6 @@ def as_affine(transform: Affine | Sequence[float]) -> Affine:
     return Affine(a, b, c, d, e, f)
 
 
-def _floor_snap(x: float) -> int:
-    """``floor(x)``, but a value within rounding noise of an integer counts as that integer."""
-    nearest = round(x)
-    if abs(x - nearest) <= _SNAP * max(1.0, abs(x)):
-        return int(nearest)
-    return math.floor(x)
-
-
 def _solve_origin(target: float, shift: float) -> float | None:
     """Return the reduced origin ``z = target - shift`` if ``shift + z == target`` in float64.
 
@@ -191,9 +246,12 @@ def split_transform(
 ) -> tuple[Lattice, tuple[int, int]]:
     """Split a transform into a :class:`Lattice` and an integer offset ``(row_off, col_off)``.
 
-    ``[col, row] = floor(M^-1 (c, f))`` with ``M = [[a, b], [d, e]]`` (float64), and the
-    reduced origin is ``(c, f) - col*(a, d) - row*(b, e)``. Invariant, always checked:
-    ``lattice.transform_at(row, col) == transform`` on every coefficient.
+    ``[col, row] = floor(M^-1 (c, f))`` with ``M = [[a, b], [d, e]]``, taken on the exact
+    pixel position rounded to ``1 / ORIGIN_QUANTA`` pixel (so rounding noise of a window's
+    transform never moves the split by a pixel, and the offset and the lattice's origin
+    key come from one number); the reduced origin is ``(c, f) - col*(a, d) - row*(b, e)``.
+    Invariant, always checked: ``lattice.transform_at(row, col) == transform`` on every
+    coefficient.
 
     Note:
         When float rounding prevents that round trip (only for rotated or sheared grids
@@ -204,9 +262,8 @@ def split_transform(
     affine = as_affine(transform)
     a, b, c, d, e, f = affine[:6]
     crs_string = canonical_crs(crs)
-    det = a * e - b * d
-    col = _floor_snap((e * c - b * f) / det)
-    row = _floor_snap((a * f - d * c) / det)
+    quanta_col, quanta_row = _origin_quanta(a, b, c, d, e, f)
+    col, row = quanta_col // ORIGIN_QUANTA, quanta_row // ORIGIN_QUANTA
     c0 = f0 = None
     if abs(col) < OFFSET_LIMIT and abs(row) < OFFSET_LIMIT:
         c0 = _solve_origin(c, col * a + row * b)

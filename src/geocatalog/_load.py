@@ -7,7 +7,7 @@ import dataclasses
 import math
 import os
 import tempfile
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -16,17 +16,16 @@ import rasterio.windows
 from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
 
-from ._errors import GeoValueError, MissingCRSError
+from ._errors import GeoValueError, MissingCRSError, NoOverlapError
 from ._geotensor import GeoTensor
 from ._io import save_cog
 from ._lattice import canonical_crs, split_transform
 from ._leaves import host_offset
-from ._slice import GeoSlice
+from ._slice import GeoSlice, renamed_bands_error
 from ._storage import gdal_path, open_raster
+from ._types import RESAMPLINGS, Resampling, check_resampling
 
 __all__ = [
-    "RESAMPLINGS",
-    "Resampling",
     "gdal_path",
     "load_raster",
     "read_from_url",
@@ -34,12 +33,6 @@ __all__ = [
     "to_cog_bytes_b64",
 ]
 
-#: Resampling kernels of ``rasterio.warp.reproject`` that ``load_raster`` accepts.
-Resampling: TypeAlias = Literal[
-    "nearest", "bilinear", "cubic", "cubic_spline", "lanczos", "average", "mode",
-    "max", "min", "med", "q1", "q3", "sum", "rms",
-]  # fmt: skip
-RESAMPLINGS: tuple[str, ...] = get_args(Resampling)
 #: Kernel radius in source pixels at scale 1 (GDAL widens it by the downsampling factor).
 _RADIUS = {"nearest": 0, "bilinear": 1, "cubic": 2, "cubic_spline": 2, "lanczos": 3}
 _DENSIFY = 21
@@ -100,6 +93,24 @@ def _read_padded(src: Any, indexes: list[int], rows: tuple[int, int], cols: tupl
     return out
 
 
+def _check_overlap(sl: GeoSlice, src: Any, src_crs: str, rows: tuple[int, int],
+                   cols: tuple[int, int], what: str) -> None:  # fmt: skip
+    """Refuse a read whose source pixels ``rows`` x ``cols`` miss the raster: only fill."""
+    (r0, r1), (c0, c1) = rows, cols
+    if r1 > 0 and c1 > 0 and r0 < src.height and c0 < src.width:
+        return
+    if sl.bounds is not None:
+        asked = f"bounds {sl.bounds} (in {sl.bounds_crs or src_crs})"
+    else:
+        asked = f"window {sl.window}"
+    raise NoOverlapError(
+        f"load_raster: {asked} does not overlap the raster {sl.href!r} ({what}), whose bounds "
+        f"are {tuple(src.bounds)} in {src_crs} (shape {src.height} x {src.width}); the result "
+        "would be fill only. Check the numbers and their CRS: pass bounds_crs= when the bounds "
+        "are in another CRS (e.g. bounds_crs='EPSG:4326' for degrees)."
+    )
+
+
 def _fill(nodata: float | None, dtype: np.dtype) -> tuple[Any, float | int | None]:
     """(value written outside the source, GeoTensor fill_value) for a source dtype."""
     if nodata is not None:
@@ -155,20 +166,24 @@ def load_raster(
     crs: Any = None,
     resolution: float | tuple[float, float] | None = None,
     window: tuple[tuple[int, int], tuple[int, int]] | None = None,
-    bands: int | tuple[int, ...] | None = None,
+    indexes: int | tuple[int, ...] | None = None,
     resampling: Resampling = "nearest",
     *,
     shape: tuple[int, int] | None = None,
     bounds_crs: Any = None,
+    bands: Any = None,
 ) -> GeoTensor:
     """Read a GeoSlice (or a path with the same arguments) into a ``(band, y, x)`` GeoTensor.
 
     Arguments:
         slice_or_path: a :class:`GeoSlice`, or a path / URL (see :func:`gdal_path`).
-        bounds, bounds_crs, window, crs, resolution, shape, bands: as the GeoSlice fields;
+        bounds, bounds_crs, window, crs, resolution, shape, indexes: as the GeoSlice fields
+            (``indexes`` are 1-based band numbers, as rasterio's ``read(indexes=...)``);
             keyword values override the slice's (a keyword ``bounds`` replaces the slice's
             ``window``, ``resolution`` its ``shape``, and vice versa).
-        resampling: one of :data:`RESAMPLINGS`; used only when the grid changes.
+        resampling: one of :data:`RESAMPLINGS` (rasterio's ``Resampling`` member names);
+            used only when the grid changes.
+        bands: removed spelling of ``indexes``; passing it raises an error naming ``indexes``.
 
     Returns:
         Values ``(band, H, W)`` of the source dtype, the target grid's transform and CRS.
@@ -190,10 +205,10 @@ def load_raster(
         >>> from geocatalog.testing import synthetic_scene
         >>> path = os.path.join(tempfile.mkdtemp(), "s.tif")
         >>> _ = save_cog(synthetic_scene(64, 64), path)
-        >>> gt = load_raster(path, bounds=(400000, 4499500, 400200, 4499800), bands=(3, 4))
+        >>> gt = load_raster(path, bounds=(400000, 4499500, 400200, 4499800), indexes=(3, 4))
         >>> gt.shape, gt.transform.c, gt.transform.f
         ((2, 30, 20), 400000.0, 4499800.0)
-        >>> load_raster(path, crs="EPSG:4326", resolution=1e-4, bands=1).crs_string
+        >>> load_raster(path, crs="EPSG:4326", resolution=1e-4, indexes=1).crs_string
         'EPSG:4326'
 
     Note:
@@ -202,13 +217,12 @@ def load_raster(
         sources, which then carry ``fill_value=None`` (0 is indistinguishable from data:
         set nodata on such files, or read them inside their extent).
     """
-    if resampling not in RESAMPLINGS:
-        raise GeoValueError(
-            f"load_raster: resampling must be one of {RESAMPLINGS}; received {resampling!r}."
-        )
+    if bands is not None:
+        raise renamed_bands_error("load_raster", bands)
+    resampling = check_resampling("load_raster", "resampling", resampling, RESAMPLINGS)
     sl = _merge(
         slice_or_path,
-        dict(bounds=bounds, crs=crs, resolution=resolution, window=window, bands=bands,
+        dict(bounds=bounds, crs=crs, resolution=resolution, window=window, indexes=indexes,
              shape=shape, bounds_crs=bounds_crs),
     )  # fmt: skip
     with open_raster(sl.href, "load_raster") as src:
@@ -217,11 +231,11 @@ def load_raster(
                 f"load_raster needs a georeferenced raster, but {sl.href!r} has no CRS. Assign "
                 "one (gdal_edit.py -a_srs EPSG:...) first."
             )
-        indexes = list(sl.bands) if sl.bands is not None else list(range(1, src.count + 1))
+        indexes = list(sl.indexes) if sl.indexes is not None else list(range(1, src.count + 1))
         if max(indexes) > src.count:
             raise GeoValueError(
-                f"load_raster: bands {sl.bands} must be 1-based indexes in [1, {src.count}] for "
-                f"{sl.href!r} ({src.count} bands)."
+                f"load_raster: indexes {sl.indexes} must be 1-based band indexes in "
+                f"[1, {src.count}] for {sl.href!r} ({src.count} bands)."
             )
         dtype = np.dtype(src.dtypes[indexes[0] - 1])
         fill, fill_value = _fill(src.nodata, dtype)
@@ -237,6 +251,8 @@ def load_raster(
                 dst_crs, src_crs, *dst_bounds, densify_pts=_DENSIFY
             )
         needed = rasterio.windows.from_bounds(*dst_bounds, transform=src.transform)
+        n0, n1, m0, m1 = _outward(needed)
+        _check_overlap(sl, src, src_crs, (n0, n1), (m0, m1), f"target grid in {dst_crs}")
         scale = max(needed.width / width, needed.height / height, 1.0)
         pad = math.ceil(_RADIUS.get(resampling, 1) * scale) + 1
         r0, r1, c0, c1 = _outward(needed, pad)
@@ -277,6 +293,7 @@ def _read_native(
         r0, r1, c0, c1 = _outward(win)
     else:
         r0, r1, c0, c1 = 0, src.height, 0, src.width
+    _check_overlap(sl, src, src_crs, (r0, r1), (c0, c1), "source grid")
     data = _read_padded(src, indexes, (r0, r1), (c0, c1), fill, dtype)
     lattice, (row, col) = split_transform(src.transform, src_crs)
     return GeoTensor._from_parts(data, host_offset(row + r0, col + c0), lattice, fill_value)

@@ -20,7 +20,7 @@ from ._lattice import canonical_crs
 if TYPE_CHECKING:
     from ._geotensor import GeoTensor
 
-__all__ = ["GeoSlice", "slice_from_row"]
+__all__ = ["GeoSlice", "renamed_bands_error", "slice_from_row"]
 
 Bounds = tuple[float, float, float, float]
 PixelWindow = tuple[tuple[int, int], tuple[int, int]]
@@ -105,19 +105,34 @@ def _pair(field: str, value: Any, kind: str) -> tuple[Any, Any]:
     return (x, y)
 
 
-def _bands(value: Any) -> tuple[int, ...]:
-    fix = "Pass 1-based band indexes, e.g. (4, 3, 2)."
+def _indexes(value: Any) -> tuple[int, ...]:
+    fix = "Pass 1-based band indexes, e.g. (4, 3, 2), as rasterio's read(indexes=...)."
     items = (value,) if _is_int(value) else value
     try:
         items = tuple(items)
     except TypeError:
-        raise _fail("bands", "an int or a tuple of ints", value, fix) from None
+        raise _fail("indexes", "an int or a tuple of ints", value, fix) from None
     if not items or not all(_is_int(b) and int(b) >= 1 for b in items):
-        raise _fail("bands", "a non-empty tuple of 1-based band indexes (>= 1)", value, fix)
+        raise _fail("indexes", "a non-empty tuple of 1-based band indexes (>= 1)", value, fix)
     return tuple(int(b) for b in items)
 
 
-@dataclasses.dataclass(frozen=True)
+def renamed_bands_error(who: str, bands: Any) -> GeoSliceError:
+    """The error for the removed ``bands=`` keyword of geocatalog's readers (now ``indexes=``).
+
+    geocatalog names 1-based band numbers ``indexes`` as rasterio does
+    (``DatasetReader.read(indexes=...)``); ``bands`` is the 0-based name of
+    ``geotoolz.fusion.SelectBands``. One word per convention, so the old spelling fails
+    loudly instead of silently reading the neighbouring band.
+    """
+    return GeoSliceError(
+        f"{who}: bands= was renamed indexes= (1-based band numbers, as rasterio's "
+        f"DatasetReader.read(indexes=...)); received bands={bands!r}. Pass indexes={bands!r}. "
+        "(0-based band selection on arrays is geotoolz.fusion.SelectBands(bands=...).)"
+    )
+
+
+@dataclasses.dataclass(frozen=True, init=False)
 class GeoSlice:
     """Where to read a raster and onto which grid: the unit of work that crosses processes.
 
@@ -133,13 +148,15 @@ class GeoSlice:
             both); exclusive with ``shape``.
         shape: target ``(height, width)`` in pixels; the grid then spans the bounds exactly.
         datetime: acquisition time, normalised to ISO 8601 UTC ``"YYYY-MM-DDTHH:MM:SSZ"``.
-        bands: 1-based band indexes to read (an int means one band); None reads all.
+        indexes: 1-based band indexes to read (an int means one band), as rasterio's
+            ``DatasetReader.read(indexes=...)``; None reads all. (The old name ``bands=`` is an
+            error naming this one.)
         item_id: catalog id of the item (free text, part of the content hash).
 
     Example:
         >>> sl = GeoSlice("scene.tif", bounds=(400000, 4499000, 400640, 4499640), crs=32630,
-        ...               resolution=20, datetime="2024-05-01T12:30:00+02:00", bands=4)
-        >>> sl.crs, sl.resolution, sl.datetime, sl.bands
+        ...               resolution=20, datetime="2024-05-01T12:30:00+02:00", indexes=4)
+        >>> sl.crs, sl.resolution, sl.datetime, sl.indexes
         ('EPSG:32630', (20.0, 20.0), '2024-05-01T10:30:00Z', (4,))
         >>> import json
         >>> GeoSlice.from_dict(json.loads(json.dumps(sl.to_dict()))) == sl
@@ -162,8 +179,31 @@ class GeoSlice:
     resolution: tuple[float, float] | None = None
     shape: tuple[int, int] | None = None
     datetime: str | None = None
-    bands: tuple[int, ...] | None = None
+    indexes: tuple[int, ...] | None = None
     item_id: str | None = None
+
+    def __init__(
+        self,
+        href: str | os.PathLike,
+        bounds: Bounds | None = None,
+        bounds_crs: Any = None,
+        window: PixelWindow | None = None,
+        crs: Any = None,
+        resolution: float | tuple[float, float] | None = None,
+        shape: tuple[int, int] | None = None,
+        datetime: Any = None,
+        indexes: int | tuple[int, ...] | None = None,
+        item_id: str | None = None,
+        *,
+        bands: Any = None,
+    ) -> None:
+        # Written out (not generated) only to refuse the removed keyword ``bands=``.
+        if bands is not None:
+            raise renamed_bands_error("GeoSlice", bands)
+        given = locals()
+        for field in dataclasses.fields(self):
+            object.__setattr__(self, field.name, given[field.name])
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -202,8 +242,8 @@ class GeoSlice:
             put(self, "shape", _pair("shape", self.shape, "integer"))
         if self.datetime is not None:
             put(self, "datetime", _datetime(self.datetime))
-        if self.bands is not None:
-            put(self, "bands", _bands(self.bands))
+        if self.indexes is not None:
+            put(self, "indexes", _indexes(self.indexes))
         if self.item_id is not None and not isinstance(self.item_id, str):
             raise _fail("item_id", "a string or None", self.item_id, "Pass str(item_id).")
 
@@ -249,6 +289,8 @@ class GeoSlice:
                 f"GeoSlice.from_dict needs a mapping (from GeoSlice.to_dict()); received "
                 f"{type(d).__name__}."
             )
+        if "bands" in d:
+            raise renamed_bands_error("GeoSlice.from_dict", d["bands"])
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names - {"hash"})
         if unknown:
@@ -274,6 +316,18 @@ class GeoSlice:
         from ._load import load_raster
 
         return load_raster(self, **kwargs)
+
+
+def _removed_bands(self: GeoSlice) -> Any:
+    raise AttributeError(
+        f"GeoSlice.bands was renamed GeoSlice.indexes (1-based band numbers, as rasterio's "
+        f"DatasetReader.read(indexes=...)); this slice has indexes={self.indexes!r}."
+    )
+
+
+# Old code reading ``slice.bands`` must fail with the new name, not get an AttributeError
+# that suggests ``bounds``.
+GeoSlice.bands = property(_removed_bands)  # type: ignore[attr-defined]
 
 
 def slice_from_row(row: Mapping[str, Any]) -> GeoSlice:

@@ -13,7 +13,7 @@ import errno
 import os
 import tempfile
 import urllib.parse
-import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from ._errors import GeoValueError
+from ._atomic import remove_stale_temps, sigterm_cleanup, temp_path
+from ._errors import GeoValueError, MissingTransformError, RasterReadError
 
 if TYPE_CHECKING:  # rasterio is imported on use: reading a catalog needs no GDAL
     from rasterio.io import DatasetReader
@@ -195,22 +196,75 @@ def missing(uri: str | os.PathLike, who: str, what: str = "raster") -> FileNotFo
 
 
 @contextmanager
-def open_raster(href: str | os.PathLike, who: str) -> Iterator[DatasetReader]:
-    """``rasterio.open`` of a path or URL inside :func:`gdal_env`; missing -> FileNotFoundError."""
+def open_raster(
+    href: str | os.PathLike, who: str = "geocatalog.open_raster"
+) -> Iterator[DatasetReader]:
+    """``rasterio.open`` of a path or URL inside :func:`gdal_env`, as a context manager.
+
+    Arguments:
+        href: a local path, ``file://``, ``http(s)://``, ``s3://`` or ``/vsi...`` path.
+        who: the caller's name, put first in error messages.
+
+    A missing file raises ``FileNotFoundError``; a file GDAL cannot read raises
+    :class:`~geocatalog.RasterReadError` naming the path and GDAL's cause.
+
+    Example:
+        >>> import os, tempfile, geocatalog as gc
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.tif")
+        >>> _ = gc.save_cog(gc.testing.synthetic_scene(16, 16), path)
+        >>> with gc.open_raster(path) as src:
+        ...     src.count, src.crs.to_string()
+        (13, 'EPSG:32630')
+    """
     import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     path = gdal_path(href)
     if not is_remote(path) and not os.path.exists(path):
         raise missing(path, who)
     with gdal_env():
         try:
-            src = rasterio.open(path)
-        except rasterio.errors.RasterioIOError:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", NotGeoreferencedWarning)
+                src = rasterio.open(path)
+        except RasterioIOError as err:
             if path.startswith("/vsis3/") and not exists("s3://" + path[len("/vsis3/") :]):
                 raise missing(href, who) from None
-            raise
+            raise _read_error(who, href, "open", err) from err
+        _rewarn([w for w in caught if not issubclass(w.category, NotGeoreferencedWarning)])
+        if any(issubclass(w.category, NotGeoreferencedWarning) for w in caught):
+            src.close()
+            raise MissingTransformError(
+                f"{who}: {os.fspath(href)!r} has no geotransform (nor GCPs / RPCs), so GDAL "
+                "would place it on the identity grid (1-unit pixels at the CRS origin). Set one "
+                "(gdal_edit.py -a_ullr ulx uly lrx lry, or -a_srs and a transform) or build "
+                "GeoTensor(values, transform, crs) yourself."
+            )
         with src:
-            yield src
+            try:
+                yield src
+            except RasterioIOError as err:
+                raise _read_error(who, href, "read", err) from err
+
+
+def _rewarn(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
+def _read_error(who: str, href: str | os.PathLike, step: str, err: BaseException) -> Exception:
+    """A :class:`RasterReadError` naming the file and every message of GDAL's error chain."""
+    causes: list[str] = []
+    cause: BaseException | None = err
+    while cause is not None and len(causes) < 5:
+        text = str(cause).strip()
+        if text and text not in causes:
+            causes.append(text)
+        cause = cause.__cause__ or cause.__context__
+    return RasterReadError(
+        f"{who}: cannot {step} the raster {os.fspath(href)!r}: {' <- '.join(causes)}. The file "
+        "is corrupt, truncated or not a raster GDAL reads; check it with gdalinfo, or rewrite it."
+    )
 
 
 def upload(local_path: str, uri: str | os.PathLike) -> None:
@@ -302,8 +356,9 @@ def _fsync_dir(directory: str) -> None:
 def write_bytes(uri: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a local file or an object so that readers never see part of it.
 
-    Locally: a temporary file ``.{name}.{32 hex}.tmp`` beside the target, fsync,
-    ``os.replace``, fsync of the folder; on failure the temporary file is removed. On object
+    Locally: a temporary file ``.{name}.{pid}@{host}.{32 hex}.tmp`` beside the target, fsync,
+    ``os.replace``, fsync of the folder; on failure or SIGTERM the temporary file is removed,
+    and stale ones of dead writers are removed by the next write (see ``_atomic``). On object
     storage: a local temporary file, then one :func:`upload` (S3 shows an object only once
     its PUT completes).
     """
@@ -315,18 +370,20 @@ def write_bytes(uri: str | os.PathLike, data: bytes) -> None:
                 fh.write(data)
             upload(local, uri)
         return
-    directory, name = os.path.split(os.path.abspath(uri))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh:  # created with the usual mode (umask applies)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, uri)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+    directory = os.path.dirname(os.path.abspath(uri))
+    remove_stale_temps(uri)
+    tmp = temp_path(uri)
+    with sigterm_cleanup(f"write_bytes({uri!r})"):
+        try:
+            with open(tmp, "xb") as fh:  # created with the usual mode (umask applies)
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, uri)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+            raise
     _fsync_dir(directory)
 
 

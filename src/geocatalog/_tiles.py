@@ -11,13 +11,14 @@ import numpy as np
 import pyproj
 from affine import Affine
 
-from ._errors import BandCountError, GeoValueError
+from ._errors import BandCountError, GeoValueError, NoOverlapError
 from ._geotensor import GeoTensor
 from ._lattice import canonical_crs
-from ._load import RESAMPLINGS, Resampling, load_raster
+from ._load import load_raster
 from ._render import invalid_mask
-from ._slice import GeoSlice
+from ._slice import GeoSlice, renamed_bands_error
 from ._storage import open_raster
+from ._types import RESAMPLINGS, Resampling, check_resampling
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -100,8 +101,9 @@ def read_tile(
     target_size: tuple[int, int] = (256, 256),
     crs: Any = "EPSG:3857",
     *,
-    bands: int | Sequence[int] | None = None,
+    indexes: int | Sequence[int] | None = None,
     resampling: Resampling = "nearest",
+    bands: Any = None,
 ) -> GeoTensor:
     """Mosaic the items intersecting ``bbox`` onto exactly the grid ``bbox`` x ``target_size``.
 
@@ -117,9 +119,10 @@ def read_tile(
         bbox: ``(left, bottom, right, top)`` in ``crs``, e.g. a web-mercator z/x/y tile.
         target_size: ``(height, width)`` of the output in pixels.
         crs: CRS of ``bbox`` and of the output grid.
-        bands: 1-based band indexes to read from every item; None reads all bands, and
-            then every item must have the same band count.
+        indexes: 1-based band indexes to read from every item (rasterio's ``indexes``);
+            None reads all bands, and then every item must have the same band count.
         resampling: one of :data:`~geocatalog.RESAMPLINGS` (``"nearest"`` keeps QA bits).
+        bands: removed spelling of ``indexes``; passing it raises an error naming ``indexes``.
 
     Returns:
         A ``(band, height, width)`` GeoTensor. dtype and fill value: the items' dtype and
@@ -154,30 +157,34 @@ def read_tile(
             f"{fn}: bbox must be (left, bottom, right, top), four finite numbers with "
             f"left < right and bottom < top; received {bbox!r}."
         )
-    if resampling not in RESAMPLINGS:
-        raise GeoValueError(f"{fn}: resampling must be one of {RESAMPLINGS}; got {resampling!r}.")
     if bands is not None:
-        bands = (bands,) if _is_int(bands) else tuple(bands)
+        raise renamed_bands_error(fn, bands)
+    resampling = check_resampling(fn, "resampling", resampling, RESAMPLINGS)
+    if indexes is not None:
+        indexes = (indexes,) if _is_int(indexes) else tuple(indexes)
     crs = canonical_crs(crs)
     bounds = (left, bottom, right, top)
     transform = Affine((right - left) / width, 0.0, left, 0.0, -(top - bottom) / height, top)
     rows = _newest_first(_rows(catalog.query(bbox=bounds, crs=crs)))
-    if bands is None:
+    if indexes is None:
         counts = {r["id"]: r.get("count") for r in rows if r.get("count") is not None}
         if len(set(counts.values())) > 1:
             raise BandCountError(
                 f"{fn}: items must share a band count to be mosaicked; received {counts}. "
-                "Pass bands=(...) to read the same bands from every item."
+                "Pass indexes=(...) to read the same bands from every item."
             )
 
     out: np.ndarray | None = None
     fill: Any = None
     empty = np.ones((height, width), dtype=bool)
     for row in rows:
-        gt = load_raster(
-            _slice(row), bounds=bounds, bounds_crs=crs, crs=crs, shape=(height, width),
-            bands=bands, resampling=resampling,
-        )  # fmt: skip
+        try:
+            gt = load_raster(
+                _slice(row), bounds=bounds, bounds_crs=crs, crs=crs, shape=(height, width),
+                indexes=indexes, resampling=resampling,
+            )  # fmt: skip
+        except NoOverlapError:  # a footprint touching the tile only at its edge adds nothing
+            continue
         values = np.asarray(gt.values)
         if gt.fill_value is None:  # integer raster without nodata: 0 may be data
             valid = _coverage(row, transform, crs, (height, width))
@@ -192,7 +199,7 @@ def read_tile(
             if out.shape[0] != values.shape[0]:
                 raise BandCountError(
                     f"{fn}: item {row['id']!r} has {values.shape[0]} bands, newer items have "
-                    f"{out.shape[0]}. Pass bands=(...) to read the same bands from every item."
+                    f"{out.shape[0]}. Pass indexes=(...) to read the same bands from every item."
                 )
             same_fill = (fill == item_fill) or (math.isnan(fill) and math.isnan(item_fill))
             if values.dtype != out.dtype or not same_fill:  # promote: float with NaN fill
@@ -206,7 +213,7 @@ def read_tile(
         if not empty.any():
             break
     if out is None:
-        count, dtype, fill = _empty_template(catalog, None if bands is None else len(bands))
+        count, dtype, fill = _empty_template(catalog, None if indexes is None else len(indexes))
         out = np.full((count, height, width), fill, dtype=dtype)
     return GeoTensor(out, transform, crs, fill_value=fill)
 

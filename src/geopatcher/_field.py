@@ -120,8 +120,7 @@ class RasterField:
     """
 
     def __init__(self, source: GeoTensor | str | os.PathLike) -> None:
-        from geocatalog import GeoTensor
-        from geocatalog._storage import open_raster
+        from geocatalog import GeoTensor, fill_from_nodata, open_raster
 
         if isinstance(source, GeoTensor):
             if source.batch_shape:
@@ -142,11 +141,9 @@ class RasterField:
             )
         self._gt, self._path = None, os.fspath(source)
         with open_raster(self._path, "RasterField") as src:
-            from geocatalog._io import _fill_from_nodata
-
             crs = src.crs.to_string() if src.crs else None
             self._domain = Domain((src.height, src.width), src.transform, crs)
-            self._fill = _fill_from_nodata(src.nodata, src.dtypes[0])
+            self._fill = fill_from_nodata(src.nodata, src.dtypes[0])
             self._dtype, self._bands = np.dtype(src.dtypes[0]), (src.count,)
 
     def __repr__(self) -> str:

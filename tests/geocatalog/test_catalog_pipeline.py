@@ -133,7 +133,7 @@ def test_corrupt_inputs_fail_in_the_manifest_and_the_rest_succeed(world, tmp_pat
     failed = [r for r in lines if r["status"] == "failed"]
     assert {r["item_id"] for r in failed} == {f"scene_{i:02d}" for i in bad}
     for r in failed:
-        assert r["error"]["type"] == "RasterioIOError"
+        assert r["error"]["type"] == "RasterReadError"
         assert "not recognized as being in a supported file format" in r["error"]["message"]
         assert r["seconds"] is None and not Path(r["output"]).exists()
     assert len(outputs(out_dir)) == N - 3
@@ -148,12 +148,12 @@ def test_on_error_raise_stops_and_still_writes_the_manifest(world, tmp_path):
     Path(paths[1]).write_bytes(b"garbage")
     out_dir = tmp_path / "out"
     executor = pk.parallel.ThreadMap(n_workers=1, on_error="raise")
-    with pytest.raises(pk.parallel.ParallelError, match="RasterioIOError"):
+    with pytest.raises(pk.parallel.ParallelError, match="RasterReadError"):
         CatalogPipeline(catalog, w.case1_op(), executor, out_dir=out_dir).run()
     lines = read_manifest(out_dir / "manifest.jsonl")
     by_id = {r["item_id"]: r for r in lines}
     assert by_id["scene_01"]["status"] == "failed"
-    assert by_id["scene_01"]["error"]["type"] == "RasterioIOError"
+    assert by_id["scene_01"]["error"]["type"] == "RasterReadError"
     assert {r["status"] for r in lines} <= {"ok", "failed", "pending"}
 
 
@@ -201,12 +201,12 @@ def test_batched_map_fails_only_the_slice_that_raised(world, tmp_path):
     report = CatalogPipeline(catalog, w.case1_op(), executor, out_dir=out_dir).run()
     assert report.counts == {"ok": 5, "skipped": 0, "failed": 1}
     (failed,) = report.by_status("failed")
-    assert failed.item_id == "scene_04" and failed.error["type"] == "RasterioIOError"
+    assert failed.item_id == "scene_04" and failed.error["type"] == "RasterReadError"
     assert len(outputs(out_dir)) == 5
     # under on_error="raise" the run stops after the batch, with the manifest written
     out_dir = tmp_path / "raise"
     executor = pk.parallel.BatchedMap(3, on_error="raise")
-    with pytest.raises(pk.parallel.ParallelError, match="RasterioIOError"):
+    with pytest.raises(pk.parallel.ParallelError, match="RasterReadError"):
         CatalogPipeline(catalog, w.case1_op(), executor, out_dir=out_dir, batch_size=3).run()
     statuses = [r["status"] for r in read_manifest(out_dir / "manifest.jsonl")]
     order = [sl.item_id for sl in catalog.iter_slices()]  # the pipeline's batches: 3 in a row

@@ -70,7 +70,7 @@ def _oracle(path, dst, bands, resampling):
     ],
 )
 def test_reprojection_equals_rasterio(cog, resampling, crs, resolution, bounds):
-    gt = load_raster(cog, bounds=bounds, crs=crs, resolution=resolution, bands=(3, 4),
+    gt = load_raster(cog, bounds=bounds, crs=crs, resolution=resolution, indexes=(3, 4),
                      resampling=resampling)  # fmt: skip
     assert gt.crs_string == crs and gt.res == pytest.approx((resolution, resolution))
     a, _, c, _, e, f = gt.transform[:6]
@@ -99,14 +99,14 @@ def test_native_bounds_equal_read_raster_slice(cog):
     assert gt.transform == expected.transform and gt.lattice == expected.lattice
     np.testing.assert_array_equal(gt.values, expected.values)
     assert gt.fill_value == full.fill_value == 0
-    win = load_raster(cog, window=((5, 17), (3, 40)), bands=[13, 1])
+    win = load_raster(cog, window=((5, 17), (3, 40)), indexes=[13, 1])
     np.testing.assert_array_equal(win.values, full.values[[12, 0], 5:17, 3:40])
     assert win.transform == full[..., 5:17, 3:40].transform
 
 
 def test_native_bounds_outside_are_filled(cog):
     full = gc.read_raster(cog, indexes=[2])
-    gt = load_raster(cog, bounds=(399900, 4499500, 400000, 4500100), bands=2)
+    gt = load_raster(cog, bounds=(399900, 4499500, 400000, 4500100), indexes=2)
     assert gt.shape == (1, 60, 10) and gt.transform == Affine(10, 0, 399900, 0, -10, 4500100)
     assert (gt.values[:, :10] == 0).all() and (gt.values[:, :, :6] == 0).all()
     np.testing.assert_array_equal(gt.values[:, 10:, 6:], full.values[:, :50, :4])
@@ -116,7 +116,7 @@ def test_native_bounds_in_other_crs(cog):
     box = rasterio.warp.transform_bounds(
         "EPSG:32630", "EPSG:4326", 400100, 4499300, 400300, 4499600
     )
-    gt = load_raster(cog, bounds=box, bounds_crs="EPSG:4326", bands=1)
+    gt = load_raster(cog, bounds=box, bounds_crs="EPSG:4326", indexes=1)
     left, bottom, right, top = gt.bounds
     assert gt.crs_string == "EPSG:32630"
     assert left <= 400100 and bottom <= 4499300 and right >= 400300 and top >= 4499600
@@ -124,14 +124,14 @@ def test_native_bounds_in_other_crs(cog):
 
 def test_shape_spans_bounds_exactly(cog):
     bounds = (400000, 4499300, 400500, 4499800)
-    gt = load_raster(cog, bounds=bounds, crs="EPSG:32630", shape=(25, 50), bands=1)
+    gt = load_raster(cog, bounds=bounds, crs="EPSG:32630", shape=(25, 50), indexes=1)
     assert gt.shape == (1, 25, 50) and gt.bounds == bounds and gt.res == (10.0, 20.0)
     np.testing.assert_array_equal(gt.values, _oracle(cog, gt, (1,), "nearest"))
 
 
 def test_slice_through_json_loads_identically(cog):
     sl = GeoSlice(cog, bounds=(400100, 4499300, 400555, 4499770), crs=32630, resolution=20,
-                  bands=(4,), datetime="2024-05-01T10:00:00Z")  # fmt: skip
+                  indexes=(4,), datetime="2024-05-01T10:00:00Z")  # fmt: skip
     back = GeoSlice.from_dict(json.loads(json.dumps(sl.to_dict())))
     a, b = sl.load(resampling="bilinear"), load_raster(back, resampling="bilinear")
     assert a.same_grid(b) and a.crs_string == b.crs_string
@@ -142,9 +142,9 @@ def test_slice_through_json_loads_identically(cog):
 
 
 def test_read_from_url_local_and_file(cog):
-    expected = load_raster(cog, bounds=(400100, 4499300, 400555, 4499770), bands=(1, 2))
+    expected = load_raster(cog, bounds=(400100, 4499300, 400555, 4499770), indexes=(1, 2))
     for url in (cog, "file://" + cog):
-        gt = read_from_url(url, bounds=(400100, 4499300, 400555, 4499770), bands=(1, 2))
+        gt = read_from_url(url, bounds=(400100, 4499300, 400555, 4499770), indexes=(1, 2))
         assert gt.same_grid(expected)
         np.testing.assert_array_equal(gt.values, expected.values)
     assert gdal_path("http://h/a.tif") == "/vsicurl/http://h/a.tif"
@@ -155,8 +155,14 @@ def test_read_from_url_local_and_file(cog):
 def test_errors(cog, tmp_path):
     with pytest.raises(gc.GeoValueError, match="resampling must be one of"):
         load_raster(cog, crs=4326, resampling="cubicc")
+    with pytest.raises(
+        gc.GeoValueError, match=r"spelled 'cubic_spline'.*resampling='cubic_spline'"
+    ):
+        load_raster(cog, crs=4326, resampling="cubicspline")
+    with pytest.raises(gc.GeoSliceError, match=r"load_raster: bands= was renamed indexes="):
+        load_raster(cog, bands=(1, 2))
     with pytest.raises(gc.GeoValueError, match=r"in \[1, 13\]"):
-        load_raster(cog, bands=14)
+        load_raster(cog, indexes=14)
     with pytest.raises(FileNotFoundError):
         load_raster(tmp_path / "missing.tif")
     with pytest.raises(gc.GeoValueError, match="GeoSlice or a path"):
@@ -184,7 +190,7 @@ def test_reads_only_the_needed_window(cog, monkeypatch):
 
     monkeypatch.setattr(rasterio.io.DatasetReader, "read", spy)
     gt = load_raster(cog, bounds=(400300, 4499400, 400400, 4499500), crs=UTM, resolution=20,
-                     bands=1, resampling="bilinear")  # fmt: skip
+                     indexes=1, resampling="bilinear")  # fmt: skip
     (win,) = windows
     # target 400300..400400 x 4499400..4499500 = cols 34..44, rows 50..60, padded by 3
     assert (win.col_off, win.row_off, win.width, win.height) == (31, 47, 16, 16)
@@ -225,11 +231,11 @@ def test_read_from_http_with_ranges(cog):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/{name}"
         with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", CPL_VSIL_CURL_USE_HEAD="NO"):
-            gt = read_from_url(url, bounds=BOX, bands=(1, 2))
+            gt = read_from_url(url, bounds=BOX, indexes=(1, 2))
     finally:
         server.shutdown()
         server.server_close()
-    expected = load_raster(cog, bounds=BOX, bands=(1, 2))
+    expected = load_raster(cog, bounds=BOX, indexes=(1, 2))
     assert gt.same_grid(expected)
     np.testing.assert_array_equal(gt.values, expected.values)
 

@@ -62,7 +62,7 @@ def test_save_cog_read_raster_load_raster_round_trip(s3, tmp_path):
         read_raster(uri, window, indexes=[3, 4]), read_raster(local, window, indexes=[3, 4])
     )
     bounds = (400_100.0, 4_499_600.0, 400_300.0, 4_499_900.0)
-    native = dict(bounds=bounds, bands=(1, 2))
+    native = dict(bounds=bounds, indexes=(1, 2))
     _assert_same(load_raster(uri, **native), load_raster(local, **native))
     kwargs = dict(bounds=bounds, bounds_crs=gt.crs_string, crs="EPSG:4326", resolution=1e-4,
                   resampling="bilinear")  # fmt: skip
@@ -94,7 +94,7 @@ def test_gdal_settings_do_not_leak(s3):
     # without the scoped options GDAL would go to AWS itself, not to the local server
     unreachable = rasterio.Env(AWS_S3_ENDPOINT="127.0.0.1:9", AWS_HTTPS="NO",
                                AWS_VIRTUAL_HOSTING="FALSE", GDAL_HTTP_MAX_RETRY="0")  # fmt: skip
-    with unreachable, pytest.raises((rasterio.errors.RasterioIOError, FileNotFoundError)):
+    with unreachable, pytest.raises((geocatalog.RasterReadError, FileNotFoundError)):
         read_raster(f"s3://{BUCKET}/leak.tif")
 
 
@@ -132,7 +132,7 @@ def test_catalog_on_s3_queries_and_loads_as_local(s3, tmp_path):
         assert sl.href.startswith(f"s3://{BUCKET}/cogs/")
         local = str(tmp_path / sl.href.rsplit("/", 1)[1])
         _assert_same(sl.load(), load_raster(local))
-        _assert_same(sl.load(bands=(2,)), load_raster(local, bands=(2,)))
+        _assert_same(sl.load(indexes=(2,)), load_raster(local, indexes=(2,)))
 
 
 def test_append_items_on_s3_equals_the_local_append(s3, tmp_path):

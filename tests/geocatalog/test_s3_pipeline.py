@@ -124,7 +124,7 @@ def test_corrupt_object_fails_in_the_manifest_and_the_rest_succeed(world, tmp_pa
     report = CatalogPipeline(catalog, w.case1_op(), process_map(), out_dir=out).run()
     assert report.counts == {"ok": 2, "skipped": 0, "failed": 1}
     (failed,) = report.by_status("failed")
-    assert failed.item_id == "scene_01" and failed.error["type"] == "RasterioIOError"
+    assert failed.item_id == "scene_01" and failed.error["type"] == "RasterReadError"
     assert not gc._storage.exists(failed.output)
     assert set(listing(s3, "bad/out")) == expected_names(catalog) - {
         failed.output.rsplit("/", 1)[1]

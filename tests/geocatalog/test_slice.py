@@ -21,14 +21,14 @@ FULL = dict(
     crs=32630,
     resolution=(10, 10.0),
     datetime=dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-    bands=[4, 3, 2],
+    indexes=[4, 3, 2],
 )
 
 
 def test_fields_are_normalised():
     sl = GeoSlice(**FULL)
     assert sl.crs == "EPSG:32630" and sl.bounds_crs == "EPSG:4326"
-    assert sl.resolution == (10.0, 10.0) and sl.bands == (4, 3, 2)
+    assert sl.resolution == (10.0, 10.0) and sl.indexes == (4, 3, 2)
     assert sl.datetime == "2024-05-01T10:30:00Z"
     assert GeoSlice("a.tif", datetime="2024-05-01").datetime == "2024-05-01T00:00:00Z"
     assert GeoSlice("a.tif", datetime="2024-05-01T10:30:00.5Z").datetime == (
@@ -42,7 +42,7 @@ def test_fields_are_normalised():
 
 
 def test_equal_content_is_equal_object_and_hash():
-    a, b = GeoSlice(**FULL), GeoSlice(**{**FULL, "crs": "EPSG:32630", "bands": (4, 3, 2)})
+    a, b = GeoSlice(**FULL), GeoSlice(**{**FULL, "crs": "EPSG:32630", "indexes": (4, 3, 2)})
     assert a == b and hash(a) == hash(b) and a.hash == b.hash
     assert len({a, b}) == 1
     assert GeoSlice(**{**FULL, "item_id": "other"}).hash != a.hash
@@ -60,7 +60,7 @@ def test_hash_is_sha256_of_canonical_json():
 def test_json_round_trip_exact():
     sl = GeoSlice(**FULL)
     d = json.loads(json.dumps(sl.to_dict()))
-    assert d["bounds"] == [-3.75, 40.4, -3.7, 40.45] and d["bands"] == [4, 3, 2]
+    assert d["bounds"] == [-3.75, 40.4, -3.7, 40.45] and d["indexes"] == [4, 3, 2]
     back = GeoSlice.from_dict(d)
     assert back == sl and hash(back) == hash(sl) and back.hash == sl.hash
     win = GeoSlice("a.tif", window=((1, 4), (2, 8)), shape=(3, 3))
@@ -114,8 +114,9 @@ def test_from_dict_checks_hash_and_keys():
         (dict(window=((3, 1), (0, 1))), "0 <= start < stop"),
         (dict(window=((0, 1.5), (0, 1))), "four integers"),
         (dict(bounds_crs=4326), "without bounds"),
-        (dict(bands=(0,)), "1-based"),
-        (dict(bands=()), "1-based"),
+        (dict(indexes=(0,)), "1-based"),
+        (dict(indexes=()), "1-based"),
+        (dict(bands=(4, 3, 2)), r"bands= was renamed indexes= \(1-based.*indexes=\(4, 3, 2\)"),
         (dict(datetime="yesterday"), "ISO 8601"),
         (dict(item_id=5), "item_id must be a string"),
     ],
@@ -131,3 +132,12 @@ def test_unknown_crs_refused():
     with pytest.raises(gc.CRSError, match="pyproj") as info:
         GeoSlice("a.tif", crs="EPSG:999999")
     assert isinstance(info.value, ValueError)
+
+
+def test_old_bands_spelling_names_indexes():
+    old = {**GeoSlice("a.tif", indexes=(2,)).to_dict(), "bands": [2]}
+    del old["indexes"], old["hash"]
+    with pytest.raises(GeoSliceError, match=r"from_dict: bands= was renamed indexes= \(1-based"):
+        GeoSlice.from_dict(old)
+    with pytest.raises(AttributeError, match=r"renamed GeoSlice\.indexes .*indexes=\(2,\)"):
+        GeoSlice("a.tif", indexes=2).bands  # noqa: B018

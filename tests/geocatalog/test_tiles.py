@@ -140,7 +140,7 @@ def test_read_tile_equals_reprojected_composite(catalog, scenes):
 
 def test_read_tile_rectangular_and_bands(catalog, scenes):
     bounds = tile_bounds(*TILE, Z)
-    gt = read_tile(catalog, bounds, target_size=(64, 128), bands=(3, 2, 1))
+    gt = read_tile(catalog, bounds, target_size=(64, 128), indexes=(3, 2, 1))
     want, _ = oracle([scenes[k][0] for k in ["a_new", "b_mid", "c_old", "d_old"]],
                      bounds, (64, 128))  # fmt: skip
     assert gt.shape == (3, 64, 128)
@@ -180,7 +180,7 @@ def test_read_tile_empty_is_transparent(catalog):
 
 
 def test_read_tile_png_decodes_to_256(catalog):
-    gt = read_tile(catalog, tile_bounds(*TILE, Z), bands=(3, 2, 1))
+    gt = read_tile(catalog, tile_bounds(*TILE, Z), indexes=(3, 2, 1))
     image = png_decode(gt.to_png_bytes())
     assert image.shape[:2] == (256, 256)
 
@@ -193,9 +193,13 @@ def test_read_tile_band_mismatch(tmp_path):
         paths.append(gc.save_cog(scene, str(tmp_path / f"s{i}.tif"), overviews=False))
     cat = gc.open_catalog(gc.build_catalog(paths, tmp_path / "c.parquet"))
     box = (400000.0, 4499900.0, 400100.0, 4500000.0)
-    with pytest.raises(gc.BandCountError, match=r"share a band count.*bands=\("):
+    with pytest.raises(gc.BandCountError, match=r"share a band count.*indexes=\("):
         read_tile(cat, box, (8, 8), "EPSG:32630")
-    assert read_tile(cat, box, (8, 8), "EPSG:32630", bands=(1, 2)).shape == (2, 8, 8)
+    assert read_tile(cat, box, (8, 8), "EPSG:32630", indexes=(1, 2)).shape == (2, 8, 8)
+    with pytest.raises(gc.GeoSliceError, match=r"read_tile: bands= was renamed indexes="):
+        read_tile(cat, box, (8, 8), "EPSG:32630", bands=(1, 2))
+    with pytest.raises(gc.GeoValueError, match=r"resampling='cubicspline' is spelled 'cubic_s"):
+        read_tile(cat, box, (8, 8), "EPSG:32630", resampling="cubicspline")
 
 
 def test_read_tile_integer_without_nodata_is_float_nan(tmp_path):

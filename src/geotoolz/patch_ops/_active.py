@@ -67,7 +67,7 @@ class ScoredChip:
     Attributes:
         slice: the chip as a :class:`geocatalog.GeoSlice` of the item's raster: its ``href``,
             ``window=((row, row + h), (col, col + w))`` in source pixels, and the item's
-            ``item_id``, ``datetime`` and ``bands``; ``slice.load()`` reads exactly the chip.
+            ``item_id``, ``datetime`` and ``indexes``; ``slice.load()`` reads exactly the chip.
         score: ``score_op``'s value on the chip (NaN stays NaN).
         item_id: the catalog item the chip belongs to.
         row, col: top-left pixel of the chip in the source raster.
@@ -346,7 +346,7 @@ def _check_scores(values: Any, n: int) -> Float[AnyArray, " n"]:
 
 def _position_in_source(sl: GeoSlice, scene: GeoTensor) -> tuple[int, int]:
     """Pixel ``(row, col)`` of the scene's top-left corner on the source raster's grid."""
-    probe = load_raster(sl.href, window=((0, 1), (0, 1)), bands=1)
+    probe = load_raster(sl.href, window=((0, 1), (0, 1)), indexes=1)
     src, dst = probe.transform, scene.transform
     det = src.a * src.e - src.b * src.d
     dx, dy = dst.c - src.c, dst.f - src.f
@@ -368,4 +368,4 @@ def _position_in_source(sl: GeoSlice, scene: GeoTensor) -> tuple[int, int]:
 
 def _chip_slice(sl: GeoSlice, row: int, col: int, h: int, w: int) -> GeoSlice:
     return GeoSlice(href=sl.href, window=((row, row + h), (col, col + w)), datetime=sl.datetime,
-                    bands=sl.bands, item_id=sl.item_id)  # fmt: skip
+                    indexes=sl.indexes, item_id=sl.item_id)  # fmt: skip
