@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -65,6 +66,11 @@ def test_items_that_kill_their_worker_fail_alone_and_the_rest_run():
         assert "exit code 3" in failure.message  # the code exit_or_square chose
         pid = int(re.search(r"worker process \(pid (\d+)\)", failure.message).group(1))
         assert not _alive(pid)
+    # An item that does not pickle fails in the parent, alone, even inside a chunk.
+    items = [1, threading.Lock(), 3]
+    out = pp.ProcessMap(n_workers=1, on_error="collect", chunksize=3).map(w.square, items)
+    assert out[0] == 1 and out[2] == 9
+    assert out[1].exc_type == "TypeError" and "pickle" in out[1].message
     pp.shutdown_pools()
 
 

@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from .._errors import PipekitError
@@ -72,14 +73,17 @@ class Runner:
             # worker that is still importing (or that will never start).
             while self.queue and worker.ready and not worker.busy:
                 chunk = self.queue.popleft()
+                task = [(i, items[i]) for i in chunk]
                 try:
-                    worker.send(self.fn_key, self.fn_bytes, [(i, items[i]) for i in chunk])
-                except (OSError, ValueError, EOFError):  # the worker died since: requeue
+                    encoded = worker.encode(self.fn_key, self.fn_bytes, task)
+                except Exception:  # an item does not pickle: it fails here, alone
+                    self._fail_unpicklable(chunk)
+                    continue
+                try:
+                    worker.send(self.fn_key, encoded, task)
+                except OSError:  # the worker died since: requeue; _drain replaces it
                     self.queue.appendleft(chunk)
                     break
-                except Exception as exc:  # an item does not pickle: it fails here
-                    for index in chunk:
-                        self._fail(index, exc)
 
     def _next_deadline(self) -> float | None:
         if self.timeout is None:
@@ -184,6 +188,19 @@ class Runner:
             self.queue.appendleft(rest)
         worker.chunk = []
         worker.current = None
+
+    def _fail_unpicklable(self, chunk: list[int]) -> None:
+        """Fail the items of ``chunk`` that do not pickle; requeue the others."""
+        fine = []
+        for index in chunk:
+            try:
+                ForkingPickler.dumps(self.results.items[index])
+            except Exception as exc:
+                self._fail(index, exc)
+            else:
+                fine.append(index)
+        if fine:
+            self.queue.appendleft(fine)
 
     def _fail(self, index: int, exc: BaseException) -> None:
         self.remaining -= 1

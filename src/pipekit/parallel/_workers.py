@@ -19,6 +19,7 @@ import pickle
 import signal
 import time
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from ._core import RemoteFailure
@@ -100,10 +101,14 @@ class Worker:
     def busy(self) -> bool:
         return bool(self.chunk)
 
-    def send(self, fn_key: object, fn_bytes: bytes, chunk: list[tuple[int, Any]]) -> None:
-        """Send a task; raises what pickling an item raises (nothing is written then)."""
+    def encode(self, fn_key: object, fn_bytes: bytes, chunk: list[tuple[int, Any]]) -> bytes:
+        """A task as bytes; raises what pickling an item raises (the items' fault)."""
         payload = None if self.fn_key == fn_key else fn_bytes
-        self.conn.send((fn_key, payload, chunk))
+        return ForkingPickler.dumps((fn_key, payload, chunk))
+
+    def send(self, fn_key: object, task: bytes, chunk: list[tuple[int, Any]]) -> None:
+        """Send an encoded task; raises ``OSError`` if the worker has died since."""
+        self.conn.send_bytes(task)
         self.fn_key = fn_key
         self.chunk = [index for index, _ in chunk]
         self.current = None
