@@ -16,6 +16,7 @@ import jax
 import numpy as np
 
 from ._errors import ConfigError, PipekitError, UntrustedTargetError
+from ._validate import RENAMED_ARGUMENTS
 
 if TYPE_CHECKING:
     from ._operator import Operator
@@ -139,9 +140,14 @@ def _build(obj: Any, resolved: dict[str, type[Operator]], path: str) -> Any:
         names = init_params(cls)
         unknown = sorted(set(sub) - set(names))
         if unknown:
+            renamed = "".join(
+                f"; {old!r} was renamed {new!r}"
+                for old in unknown
+                if (new := RENAMED_ARGUMENTS.get(old)) in names
+            )
             raise ConfigError(
                 f"{cls.__name__} at {path or '<root>'} got unknown argument(s) {unknown}; "
-                f"it takes {list(names)}"
+                f"it takes {list(names)}{renamed}"
             )
         try:
             op = cls(**sub)

@@ -1,4 +1,4 @@
-"""Seed Case 8: QC as operators, three tiers, one on_fail policy.
+"""Seed Case 8: QC as operators, three tiers, one on_error policy.
 
 pipekit.qc is real. Stand-ins (defined here, built on pipekit.qc.AbstractAssertion) for
 what later issues build: ``gz.qa.AssertCRSEquals``, ``gz.qa.AssertResolutionWithin``,
@@ -22,10 +22,10 @@ from pipekit.qc import AbstractAssertion
 
 class AssertCRSEquals(AbstractAssertion):
     crs: str = eqx.field(static=True)
-    on_fail: str = eqx.field(static=True)
+    on_error: str = eqx.field(static=True)
 
-    def __init__(self, crs: str, on_fail: str = "raise") -> None:
-        self.crs, self.on_fail = crs, on_fail
+    def __init__(self, crs: str, on_error: str = "raise") -> None:
+        self.crs, self.on_error = crs, on_error
 
     def _check(self, x: Any):
         want = gc.canonical_crs(self.crs)
@@ -34,10 +34,10 @@ class AssertCRSEquals(AbstractAssertion):
 
 class AssertResolutionWithin(AbstractAssertion):
     bounds: tuple[float, float] = eqx.field(static=True)
-    on_fail: str = eqx.field(static=True)
+    on_error: str = eqx.field(static=True)
 
-    def __init__(self, bounds: tuple[float, float], on_fail: str = "raise") -> None:
-        self.bounds, self.on_fail = tuple(bounds), on_fail
+    def __init__(self, bounds: tuple[float, float], on_error: str = "raise") -> None:
+        self.bounds, self.on_error = tuple(bounds), on_error
 
     def _check(self, x: Any):
         lo, hi = self.bounds
@@ -47,10 +47,10 @@ class AssertResolutionWithin(AbstractAssertion):
 
 class AssertSchema(AbstractAssertion):
     bands: tuple[str, ...] = eqx.field(static=True)
-    on_fail: str = eqx.field(static=True)
+    on_error: str = eqx.field(static=True)
 
-    def __init__(self, bands: list[str], on_fail: str = "raise") -> None:
-        self.bands, self.on_fail = tuple(bands), on_fail
+    def __init__(self, bands: list[str], on_error: str = "raise") -> None:
+        self.bands, self.on_error = tuple(bands), on_error
 
     def _check(self, x: Any):
         # Stand-in: GeoTensors carry no band names yet; check the count of the S2 layout.
@@ -61,10 +61,10 @@ class AssertSchema(AbstractAssertion):
 
 class AssertValidFraction(AbstractAssertion):
     min_valid: float = eqx.field(static=True)
-    on_fail: str = eqx.field(static=True)
+    on_error: str = eqx.field(static=True)
 
-    def __init__(self, min_valid: float, on_fail: str = "raise") -> None:
-        self.min_valid, self.on_fail = float(min_valid), on_fail
+    def __init__(self, min_valid: float, on_error: str = "raise") -> None:
+        self.min_valid, self.on_error = float(min_valid), on_error
 
     def _check(self, x: Any):
         frac = float(np.mean(np.isfinite(np.asarray(x.values, dtype=np.float64))))
@@ -74,10 +74,10 @@ class AssertValidFraction(AbstractAssertion):
 class AssertValueRange(AbstractAssertion):
     min_val: float = eqx.field(static=True)
     max_val: float = eqx.field(static=True)
-    on_fail: str = eqx.field(static=True)
+    on_error: str = eqx.field(static=True)
 
-    def __init__(self, min_val: float, max_val: float, on_fail: str = "raise") -> None:
-        self.min_val, self.max_val, self.on_fail = float(min_val), float(max_val), on_fail
+    def __init__(self, min_val: float, max_val: float, on_error: str = "raise") -> None:
+        self.min_val, self.max_val, self.on_error = float(min_val), float(max_val), on_error
 
     def _check(self, x: Any):
         v = np.asarray(x.values, dtype=np.float64)
@@ -117,7 +117,7 @@ def build_case8():
             gz_qa.AssertSchema(bands=["B02", "B03", "B04", "B08", "QA60"]),
             # pipekit-array: array reductions
             pa_qc.AssertValidFraction(min_valid=0.5),
-            pa_qc.AssertValueRange(min_val=0, max_val=10_000, on_fail="warn"),
+            pa_qc.AssertValueRange(min_val=0, max_val=10_000, on_error="warn"),
         ]
     )
     etl = pk.Sequential(

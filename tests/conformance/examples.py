@@ -60,16 +60,16 @@ EXAMPLES: dict[str, list[Case]] = {
     "pipekit.Sink": [Case(pk.Sink(observe))],
     "pipekit.qc.AssertShape": [
         Case(pk.qc.AssertShape((-1, -1, -1))),
-        Case(pk.qc.AssertShape((13, -1, -1), on_fail="warn")),
+        Case(pk.qc.AssertShape((13, -1, -1), on_error="warn")),
     ],
     "pipekit.qc.AssertHasAttribute": [
         Case(pk.qc.AssertHasAttribute("crs")),
-        Case(pk.qc.AssertHasAttribute("transform", on_fail="log")),
+        Case(pk.qc.AssertHasAttribute("transform", on_error="log_and_continue")),
     ],
     "pipekit.qc.AssertCallable": [Case(pk.qc.AssertCallable("replace"))],
     "pipekit.qc.AssertDType": [
         Case(pk.qc.AssertDType("uint16")),
-        Case(pk.qc.AssertDType("floating", on_fail="warn"), make_input=float_scene),
+        Case(pk.qc.AssertDType("floating", on_error="warn"), make_input=float_scene),
     ],
     "geotoolz.cloud.MaskFromQABits": [Case(gz.cloud.MaskFromQABits(qa_band=-1, bits=[10, 11]))],
     "geotoolz.cloud.MaskClouds": [

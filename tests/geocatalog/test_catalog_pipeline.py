@@ -7,6 +7,8 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +173,38 @@ def test_default_executor_and_other_op_is_refused(world, tmp_path):
         CatalogPipeline([1, 2], pk.Identity())
     with pytest.raises(TypeError, match=r"pipekit.parallel executor"):
         CatalogPipeline(catalog, pk.Identity(), parallel=4)
+    # An executor without pipekit's failure policy is refused up front, not at a failure.
+    with ThreadPoolExecutor(1) as pool, pytest.raises(TypeError, match=r"got ThreadPoolExec"):
+        CatalogPipeline(catalog, pk.Identity(), parallel=pool)
     json.dumps(read_manifest(out_dir / "manifest.jsonl"))
+
+
+def test_a_slice_past_the_executor_timeout_fails_alone(world, tmp_path):
+    catalog = make_catalog(world["paths"][:3], tmp_path / "catalog.parquet")
+    release = threading.Event()
+
+    def hang_on_scene_01(sl: gc.GeoSlice) -> gc.GeoTensor:
+        if sl.item_id == "scene_01":
+            release.wait(30)
+            raise RuntimeError("released after the test")  # never writes an output
+        return gc.load_raster(sl)
+
+    executor = pk.parallel.ThreadMap(n_workers=2, on_error="collect", timeout=1.0)
+    out_dir = tmp_path / "out"
+    try:
+        pipe = CatalogPipeline(catalog, w.case1_op(), executor, hang_on_scene_01, out_dir)
+        report = pipe.run()
+    finally:
+        release.set()
+    assert report.counts == {"ok": 2, "skipped": 0, "failed": 1}
+    by_id = {r["item_id"]: r for r in read_manifest(out_dir / "manifest.jsonl")}
+    assert by_id["scene_01"]["status"] == "failed"
+    assert by_id["scene_01"]["error"]["type"] == "TimeoutError"
+    assert "timeout=1 s" in by_id["scene_01"]["error"]["message"]
+    ref = outputs(world["ref"])  # the uninterrupted reference run of the same scenes
+    for item in ("scene_00", "scene_02"):
+        name = Path(by_id[item]["output"]).name
+        assert (out_dir / name).read_bytes() == ref[name]
 
 
 def test_async_and_batched_maps_give_the_same_outputs(world, tmp_path):

@@ -68,3 +68,35 @@ def worker_env(name: str) -> tuple[int, str | None]:
     import os
 
     return os.getpid(), os.environ.get(name)
+
+
+def exit_or_square(x: object) -> int:
+    """``os._exit(3)`` on ``"exit"`` (only in a child process), else ``x * x``."""
+    if x == "exit" and multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return x * x  # type: ignore[operator]
+
+
+def hang_or_square(x: object) -> int:
+    """Sleep far past any test's timeout on ``"hang"``, else ``x * x``."""
+    if x == "hang":
+        import time
+
+        time.sleep(60)
+    return x * x  # type: ignore[operator]
+
+
+def sleep_and_return(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def mark_and_sleep(folder: str) -> None:
+    """Write ``{folder}/{pid}`` (this worker has started an item), then sleep 30 s."""
+    import time
+
+    with open(os.path.join(folder, str(os.getpid())), "w") as fh:
+        fh.write("running")
+    time.sleep(30)

@@ -253,6 +253,32 @@ def test_ids_from_mapping_or_pairs_and_parallel_executor():
         AB(pk.Identity(), pk.Identity(), metric=RMSE(), parallel=object())
 
 
+class _FailOnNegative(pk.Operator):
+    """``x + 1``, raising on an input whose first value is negative."""
+
+    def _apply(self, x):
+        if float(np.asarray(x).ravel()[0]) < 0:
+            raise ValueError("negative sample")
+        return x + 1.0
+
+
+def test_ab_runs_through_a_pipekit_map_and_a_failed_sample_is_nan(caplog):
+    """One executor contract: pipekit.parallel maps are diff's executors (Mapper = alias)."""
+    assert pk.diff.Mapper is pk.parallel.Executor
+    assert isinstance(pk.parallel.ThreadMap(2), pk.diff.Mapper)
+    xs = [np.full(4, 1.0), np.full(4, -1.0), np.full(4, 2.0)]
+    executor = pk.parallel.ThreadMap(2, on_error="collect")
+    with caplog.at_level("WARNING", logger="pipekit.diff"):
+        report = AB(pk.Identity(), _FailOnNegative(), metric=RMSE(), parallel=executor).run(xs)
+    # RMSE of x against x + 1 is 1 (NumPy oracle); the failed sample is NaN, counted above
+    # tolerance and non-finite.
+    np.testing.assert_allclose(report.values[[0, 2]], np.sqrt(np.mean(np.ones(4))))
+    assert np.isnan(report.values[1])
+    assert report.summary()["n_nonfinite"] == 1
+    assert report.summary(tolerance=2.0)["fraction_above_tolerance"] == pytest.approx(1 / 3)
+    assert "sample 1 failed" in caplog.text and "negative sample" in caplog.text
+
+
 def test_multimodal_flag_on_bimodal_and_unimodal_samples():
     rng = np.random.default_rng(1)
     unimodal = rng.normal(1.0, 0.1, size=500)

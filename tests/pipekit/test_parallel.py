@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import re
 import threading
 
 import numpy as np
@@ -164,7 +166,9 @@ def test_process_map_survives_raises_and_a_dying_worker(caplog):
 
 
 def test_process_map_raise_and_collect():
-    with pytest.raises(pp.ParallelError, match=r"item 1 \(25\): WorkerDied") as info:
+    with pytest.raises(
+        pp.ParallelError, match=r"item 1 \(25\): WorkerDied: .* exit code 1"
+    ) as info:
         pp.ProcessMap(1).map(w.square_or_fail, [24, 25])
     assert info.value.index == 1 and info.value.failure.item == 25
     # A worker's own exceptions chain under "raise" through the same RemoteFailure path
@@ -222,6 +226,15 @@ def test_dask_map_matches_process_map(dask_client, caplog):
         np.testing.assert_array_equal(d, ref)
 
 
+def test_dask_map_timeout_fails_the_late_item_and_the_others_complete(dask_client):
+    out = pp.DaskMap(dask_client, "collect", timeout=0.5).map(w.hang_or_square, [1, "hang", 2, 3])
+    assert [out[0], out[2], out[3]] == [1, 4, 9]
+    assert isinstance(out[1], pp.Failure) and out[1].exc_type == "TimeoutError"
+    assert "timeout=0.5 s" in out[1].message
+    with pytest.raises(pk.ConfigError, match=r"DaskMap\(timeout\) expects None or a number"):
+        pp.DaskMap(dask_client, timeout=-1)
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -258,20 +271,31 @@ def test_progress_logs_every_tenth(caplog):
     assert done == [f"ThreadMap: {n}/100 done" for n in range(10, 101, 10)]
 
 
-def test_process_map_keeps_a_warm_pool_and_drops_it_after_a_death():
+def _worker_pids() -> set[int]:
+    """Pids of this process's live ProcessMap workers."""
+    return {p.pid for p in multiprocessing.active_children() if p.name == "pipekit-processmap"}
+
+
+def test_process_map_keeps_a_warm_pool_and_replaces_only_a_dead_worker():
     pp.shutdown_pools()
+    assert _worker_pids() == set()
     first = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
+    warm = _worker_pids()
+    assert len(warm) == 2 and first <= warm
     second = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
-    assert second <= first  # same warm workers: no new processes were started
+    assert second <= warm and _worker_pids() == warm  # no new processes were started
     fresh = set(pp.ProcessMap(n_workers=2, keep_pool=False).map(w.worker_pid, range(8)))
-    assert not fresh & first
-    # A death replaces the kept pool: later calls run in new workers.
-    items = [1, w.KILLER, 3]
-    out = pp.ProcessMap(n_workers=2, on_error="collect").map(w.square_or_fail, items)
+    assert not fresh & warm and _worker_pids() == warm  # its own pool, stopped after
+    # A death replaces the dead worker only: the pool stays warm, without that process.
+    out = pp.ProcessMap(n_workers=2, on_error="collect").map(w.square_or_fail, [1, w.KILLER, 2])
+    assert out[0] == 1 and out[2] == 4
     assert isinstance(out[1], pp.Failure) and out[1].exc_type == "WorkerDied"
-    after = set(pp.ProcessMap(n_workers=2).map(w.worker_pid, range(8)))
-    assert not after & first
+    dead = int(re.search(r"worker process \(pid (\d+)\)", out[1].message).group(1))
+    assert dead in warm
+    now = _worker_pids()
+    assert len(now) == 2 and dead not in now and warm - {dead} <= now
     pp.shutdown_pools()
+    assert _worker_pids() == set()
 
 
 def test_process_map_starts_a_new_pool_after_the_environment_changed(monkeypatch):

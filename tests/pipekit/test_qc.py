@@ -1,4 +1,4 @@
-"""pipekit.qc: carrier-agnostic checks, the on_fail policy, jit/vmap behaviour, config."""
+"""pipekit.qc: carrier-agnostic checks, the on_error policy, jit/vmap behaviour, config."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_message_names_expectation_and_observed(scene):
 
 @pytest.mark.parametrize(("op", "check", "observed"), FAILING, ids=lambda v: repr(v)[:40])
 def test_warn_mode_emits_qcwarning_and_passes_through(op, check, observed, scene):
-    warn = pk.Operator.from_state({**op.state, "on_fail": "warn"})
+    warn = pk.Operator.from_state({**op.state, "on_error": "warn"})
     with pytest.warns(qc.QCWarning, match="failed: expected") as record:
         out = warn(scene)
     assert out is scene
@@ -86,7 +86,7 @@ def test_warn_mode_emits_qcwarning_and_passes_through(op, check, observed, scene
 
 @pytest.mark.parametrize(("op", "check", "observed"), FAILING, ids=lambda v: repr(v)[:40])
 def test_log_mode_logs_a_warning_and_passes_through(op, check, observed, scene, caplog):
-    log = pk.Operator.from_state({**op.state, "on_fail": "log"})
+    log = pk.Operator.from_state({**op.state, "on_error": "log_and_continue"})
     with caplog.at_level(logging.WARNING, logger="pipekit.qc"), warnings.catch_warnings():
         warnings.simplefilter("error")
         out = log(scene)
@@ -115,7 +115,7 @@ def test_shape_and_dtype_checks_hold_under_jit(scene):
     with pytest.raises(qc.QCError, match="observed 'float32'"):
         eqx.filter_jit(qc.AssertDType("integer"))(jnp.zeros(3, jnp.float32))
     with pytest.warns(qc.QCWarning):
-        jax.jit(qc.AssertDType("int32", on_fail="warn"))(jnp.zeros(3, jnp.float32))
+        jax.jit(qc.AssertDType("int32", on_error="warn"))(jnp.zeros(3, jnp.float32))
 
 
 def test_vmap_sees_the_unbatched_shape():
@@ -148,7 +148,7 @@ def test_config_is_plain_and_normalised():
     assert qc.AssertDType("floating").state == {
         "_target_": "pipekit.qc.AssertDType",
         "dtype": "floating",
-        "on_fail": "raise",
+        "on_error": "raise",
     }
 
 
@@ -160,8 +160,13 @@ def test_config_is_plain_and_normalised():
         (lambda: qc.AssertShape((1.5,)), "got 1.5"),
         (lambda: qc.AssertShape((True,)), "got True"),
         (
-            lambda: qc.AssertShape((1,), on_fail="ignore"),
-            r"\['raise', 'warn', 'log'\], got 'ignore'",
+            lambda: qc.AssertShape((1,), on_error="ignore"),
+            r"AssertShape\(on_error\) expects one of 'raise', 'warn', 'log_and_continue', "
+            r"got 'ignore'",
+        ),
+        (
+            lambda: qc.AssertShape((1,), on_error="collect"),
+            r"expects one of 'raise', 'warn', 'log_and_continue', got 'collect'",
         ),
         (lambda: qc.AssertHasAttribute("a.b"), "identifier"),
         (lambda: qc.AssertCallable(3), "identifier"),
@@ -177,3 +182,51 @@ def test_registered_under_public_paths():
     ops = pk.registry.public_operators(include_modules=["pipekit.qc"])
     assert {"pipekit.qc.AssertShape", "pipekit.qc.AssertDType"} <= set(ops)
     assert "pipekit.qc.AbstractAssertion" not in ops
+
+
+# ----------------------------------------------------------------------------- old spellings
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: qc.AssertShape((1,), on_fail="warn"),
+        lambda: qc.AssertHasAttribute("crs", on_fail="warn"),
+        lambda: qc.AssertCallable("replace", on_fail="warn"),
+        lambda: qc.AssertDType("floating", on_fail="warn"),
+    ],
+)
+def test_old_on_fail_keyword_names_on_error(build):
+    with pytest.raises(TypeError, match=r"on_fail= was renamed on_error=; pass on_error='warn'"):
+        build()
+
+
+def test_old_log_value_names_log_and_continue():
+    with pytest.raises(pk.ConfigError, match=r"'log' was renamed 'log_and_continue'"):
+        qc.AssertShape((1,), on_error="log")
+    with pytest.raises(TypeError, match=r"pass on_error='log_and_continue' instead"):
+        qc.AssertShape((1,), on_fail="log")
+
+
+@pytest.mark.parametrize(
+    "loads",
+    [pk.loads_yaml, lambda text: pk.loads_yaml_sandboxed(text, {"pipekit.qc.AssertShape"})],
+    ids=["trusted", "sandboxed"],
+)
+def test_yaml_with_the_old_key_or_value_names_the_new_one(loads):
+    old_key = "_target_: pipekit.qc.AssertShape\nshape: [1]\non_fail: warn\n"
+    with pytest.raises(pk.ConfigError, match=r"\['on_fail'\].*'on_fail' was renamed 'on_error'"):
+        loads(old_key)
+    old_value = "_target_: pipekit.qc.AssertShape\nshape: [1]\non_error: log\n"
+    with pytest.raises(pk.ConfigError, match=r"'log' was renamed 'log_and_continue'"):
+        loads(old_value)
+
+
+def test_a_check_declaring_the_old_field_is_told_the_new_one():
+    with pytest.raises(TypeError, match=r"declares the field 'on_fail', which was renamed 'on_e"):
+
+        class OldStyle(qc.AbstractAssertion):
+            on_fail: str = "raise"
+
+            def _check(self, x):
+                return None

@@ -93,7 +93,10 @@ class CatalogPipeline:
             ``AsyncMap``, ``DaskMap``, or ``BatchedMap``, whose tasks are lists of slices run
             one by one, each failing on its own; its ``inner`` map runs the batches). None
             runs sequentially in this process with
-            ``ThreadMap(n_workers=1, on_error="log_and_continue")``.
+            ``ThreadMap(n_workers=1, on_error="log_and_continue")``. Its ``on_error`` is
+            the run's failure policy: ``"raise"`` stops after writing the manifest, the
+            others record the slice as failed. Its ``timeout`` bounds each slice (a late
+            one is recorded as failed with ``TimeoutError``).
         loader: ``loader(slice) -> GeoTensor`` (default :func:`geocatalog.load_raster`); a
             module-level function so it pickles.
         out_dir: output folder (created if missing), or an ``s3://bucket/prefix`` whose
@@ -152,10 +155,13 @@ class CatalogPipeline:
             )
         if not callable(op):
             raise TypeError(f"CatalogPipeline(op) expects a callable operator, got {op!r}")
-        if parallel is not None and not callable(getattr(parallel, "map", None)):
+        if parallel is not None and not isinstance(parallel, AbstractMap):
+            # A pipekit map, not any object with .map: its on_error decides what a failed
+            # slice becomes (a manifest record or a stop), which a bare executor cannot say.
             raise TypeError(
                 "CatalogPipeline(parallel) expects a pipekit.parallel executor such as "
-                f"pk.parallel.ProcessMap(n_workers=4), or None; got {type(parallel).__name__}"
+                "pk.parallel.ProcessMap(n_workers=4, on_error='log_and_continue', "
+                f"timeout=600), or None; got {type(parallel).__name__}"
             )
         if not callable(loader):
             raise TypeError(f"CatalogPipeline(loader) expects a callable, got {loader!r}")

@@ -2,7 +2,9 @@
 
 :func:`config_diff` compares two pipeline configs structurally (operators aligned as
 sequences); :class:`AB` runs both pipelines on the same samples and reports the
-distribution of a per-sample metric.
+distribution of a per-sample metric, optionally through any :mod:`pipekit.parallel`
+executor (the one executor contract, :class:`pipekit.parallel.Executor`; ``Mapper`` is
+its old name, kept as an alias).
 
 Example:
     >>> import pipekit as pk

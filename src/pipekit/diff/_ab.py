@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from ..parallel import Executor, Failure
+
 __all__ = ["AB", "ABReport", "Mapper", "is_multimodal"]
 
+logger = logging.getLogger("pipekit.diff")
 
-class Mapper(Protocol):
-    """Anything with ``.map(fn, items)`` returning the results in order (an executor)."""
-
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /) -> Iterable[Any]: ...
+#: The old name of :class:`pipekit.parallel.Executor`, the one executor contract of
+#: pipekit; kept as an alias because it was public.
+Mapper = Executor
 
 
 def is_multimodal(values: Any, *, gap: float = 0.25, min_side: float = 0.1) -> bool:
@@ -138,8 +141,13 @@ class AB:
         new: the candidate.
         metric: ``(old_out, new_out) -> float``, e.g. an Operator taking two inputs such
             as ``pipekit_array.metrics.RMSE()``.
-        parallel: optional executor: any object with ``.map(fn, items)`` returning results
-            in order (``concurrent.futures`` executors qualify). ``None`` runs serially.
+        parallel: optional executor (:class:`pipekit.parallel.Executor`): a
+            ``pipekit.parallel`` map such as ``ProcessMap(4)``, or any object whose
+            ``.map(fn, items)`` returns the results in order (``concurrent.futures``
+            executors qualify). ``None`` runs serially. A sample the map returns as a
+            :class:`~pipekit.parallel.Failure` (``on_error="collect"`` or
+            ``"log_and_continue"``) gets a NaN metric, which the report counts as
+            non-finite and above tolerance, and is logged on ``"pipekit.diff"``.
 
     Note:
         Report the distribution, not only the mean: "mean RMSE alone hides bimodal
@@ -163,14 +171,15 @@ class AB:
         new: Callable[[Any], Any],
         metric: Callable[[Any, Any], Any],
         *,
-        parallel: Mapper | None = None,
+        parallel: Executor | None = None,
     ) -> None:
         for name, fn in (("old", old), ("new", new), ("metric", metric)):
             if not callable(fn):
                 raise TypeError(f"AB({name}=...) must be callable, got {type(fn).__name__}")
-        if parallel is not None and not callable(getattr(parallel, "map", None)):
+        if parallel is not None and not (isinstance(parallel, Executor) and callable(parallel.map)):
             raise TypeError(
-                f"AB(parallel=...) needs an object with .map(fn, items) (an executor), got "
+                "AB(parallel=...) needs an executor (pipekit.parallel.Executor: an object "
+                "with .map(fn, items), e.g. pk.parallel.ProcessMap(4)), got "
                 f"{type(parallel).__name__}"
             )
         self.old, self.new, self.metric, self.parallel = old, new, metric, parallel
@@ -207,6 +216,11 @@ class AB:
         fn = _Evaluate(self.old, self.new, self.metric)
         inputs = [x for _, x in pairs]
         results = list(self.parallel.map(fn, inputs)) if self.parallel else list(map(fn, inputs))
+        for k, value in enumerate(results):
+            if isinstance(value, Failure):
+                logger.warning("AB: sample %r failed, its metric is NaN: %s", pairs[k][0],
+                               value.describe())  # fmt: skip
+                results[k] = float("nan")
         return ABReport(
             sample_ids=tuple(i for i, _ in pairs),
             values=np.asarray(results, dtype=np.float64),

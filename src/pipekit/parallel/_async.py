@@ -8,15 +8,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ._core import (
-    AbstractMap,
-    Results,
-    check_bool,
-    check_fn,
-    check_on_error,
-    check_positive_int,
-)
-from ._types import OnError
+import equinox as eqx
+
+from .._validate import check_bool, check_callable, check_positive_int, check_timeout
+from ._core import AbstractMap, Results, call_with_timeout
+from ._types import OnError, check_map_on_error
 
 __all__ = ["AsyncMap"]
 
@@ -36,6 +32,9 @@ class AsyncMap(AbstractMap):
         concurrency: the most calls in flight at once (an :class:`asyncio.Semaphore`).
         on_error: ``"raise"``, ``"log_and_continue"`` or ``"collect"``.
         progress: log ``done/total`` at INFO on ``"pipekit.parallel"`` every ~10 %.
+        timeout: seconds one call may run before its item gets a ``TimeoutError`` entry
+            (:func:`asyncio.wait_for`: an ``async`` fn is cancelled; a plain fn's thread
+            cannot be, and is abandoned as in :class:`ThreadMap`). ``None``: no limit.
 
     Example:
         >>> import asyncio
@@ -58,15 +57,17 @@ class AsyncMap(AbstractMap):
     concurrency: int = 8
     on_error: OnError = "raise"
     progress: bool = False
+    timeout: float | None = eqx.field(default=None, kw_only=True)
 
     def __check_init__(self) -> None:
         check_positive_int("AsyncMap", "concurrency", self.concurrency)
-        check_on_error("AsyncMap", self.on_error)
+        check_map_on_error("AsyncMap", self.on_error)
         check_bool("AsyncMap", "progress", self.progress)
+        check_timeout("AsyncMap", self.timeout)
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item; results in input order (blocks until done)."""
-        check_fn("AsyncMap", fn)
+        check_callable("AsyncMap.map(fn)", fn)
         items = list(items)
         try:
             asyncio.get_running_loop()
@@ -77,19 +78,31 @@ class AsyncMap(AbstractMap):
 
     async def amap(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Awaitable form of :meth:`map`, run on the current event loop."""
-        check_fn("AsyncMap", fn)
+        check_callable("AsyncMap.map(fn)", fn)
         items = list(items)
         results = Results("AsyncMap", items, self.on_error, self.progress)
         semaphore = asyncio.Semaphore(self.concurrency)
         is_async = _is_async(fn)
+        timeout = self.timeout
+
+        async def call(item: Any) -> Any:
+            if not is_async:
+                # The helper thread waits at most `timeout` for a thread of its own, so
+                # asyncio.run's executor shutdown never waits on a hung fn.
+                return await asyncio.to_thread(call_with_timeout, fn, item, timeout)
+            if timeout is None:
+                return await fn(item)
+            try:
+                return await asyncio.wait_for(fn(item), timeout)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"fn did not return within timeout={timeout:g} s; it was cancelled"
+                ) from None
 
         async def one(index: int) -> tuple[int, bool, Any]:
             async with semaphore:
                 try:
-                    if is_async:
-                        value = await fn(items[index])
-                    else:
-                        value = await asyncio.to_thread(fn, items[index])
+                    value = await call(items[index])
                 except Exception as exc:
                     return index, False, exc
                 return index, True, value

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import equinox as eqx
 
 from .._errors import ConfigError
-from ._core import (
-    AbstractMap,
-    RemoteFailure,
-    Results,
-    check_fn,
-    check_on_error,
-    check_positive_int,
-)
+from .._validate import check_callable, check_positive_int, check_timeout
+from ._core import AbstractMap, RemoteFailure, Results, call_with_timeout
 from ._errors import Failure
-from ._types import OnError
+from ._types import OnError, check_map_on_error
 
 __all__ = ["BatchedMap"]
 
@@ -31,10 +26,11 @@ class _CallBatch(eqx.Module):
     """
 
     fn: Callable[[list[Any]], Sequence[Any]]
+    timeout: float | None = None
 
     def __call__(self, batch: list[Any]) -> Any:
         try:
-            out = list(self.fn(batch))
+            out = list(call_with_timeout(self.fn, batch, self.timeout))
             if len(out) != len(batch):
                 raise ValueError(
                     f"BatchedMap: fn must return one result per item, got {len(out)} results "
@@ -58,6 +54,11 @@ class BatchedMap(AbstractMap):
             ``ProcessMap``); ``None`` runs them one after another here. Its own
             ``on_error`` only applies to failures outside ``fn`` (a dead worker); use
             ``"collect"`` there to let this map's ``on_error`` decide.
+        timeout: seconds one call of ``fn`` (one batch) may run; a late batch fails each
+            of its items with ``TimeoutError``. Without ``inner`` the batch runs in a
+            thread that is abandoned on a timeout (see :class:`ThreadMap`); with ``inner``
+            it becomes the inner map's ``timeout`` (a :class:`ProcessMap` kills the
+            worker). ``None``: no limit.
 
     Example:
         >>> from pipekit.parallel import BatchedMap, ThreadMap
@@ -70,26 +71,40 @@ class BatchedMap(AbstractMap):
     batch_size: int
     on_error: OnError = "raise"
     inner: AbstractMap | None = None
+    timeout: float | None = eqx.field(default=None, kw_only=True)
 
     def __check_init__(self) -> None:
         check_positive_int("BatchedMap", "batch_size", self.batch_size)
-        check_on_error("BatchedMap", self.on_error)
+        check_map_on_error("BatchedMap", self.on_error)
+        check_timeout("BatchedMap", self.timeout)
         if self.inner is not None and not isinstance(self.inner, AbstractMap):
             raise ConfigError(
                 "BatchedMap(inner) expects None or a map such as ThreadMap or ProcessMap, "
                 f"got {type(self.inner).__name__}"
             )
+        if self.inner is not None and None not in (self.timeout, self.inner.timeout):
+            raise ConfigError(
+                f"BatchedMap(timeout={self.timeout!r}) and its inner "
+                f"{type(self.inner).__name__}(timeout={self.inner.timeout!r}) both set a "
+                "timeout for the same batches; set it on one of them"
+            )
 
     def map(self, fn: Callable[[list[Any]], Sequence[Any]], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to batches of items; one result per item, in input order."""
-        check_fn("BatchedMap", fn)
+        check_callable("BatchedMap.map(fn)", fn)
         items = list(items)
         results = Results("BatchedMap", items, self.on_error, progress=False)
         size = self.batch_size
         starts = range(0, len(items), size)
         batches = [items[s : s + size] for s in starts]
-        call = _CallBatch(fn)
-        outs = [call(b) for b in batches] if self.inner is None else self.inner.map(call, batches)
+        if self.inner is None:
+            call = _CallBatch(fn, self.timeout)
+            outs = [call(b) for b in batches]
+        else:
+            inner = self.inner
+            if self.timeout is not None:
+                inner = dataclasses.replace(inner, timeout=self.timeout)
+            outs = inner.map(_CallBatch(fn), batches)
         for start, batch, out in zip(starts, batches, outs, strict=True):
             for offset in range(len(batch)):
                 index = start + offset

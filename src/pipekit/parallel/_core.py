@@ -1,67 +1,57 @@
-"""Shared machinery: the abstract map, argument checks, the result collector, the worker call."""
+"""Shared machinery: the executor contract, the result collector, the worker-side calls."""
 
 from __future__ import annotations
 
 import abc
 import logging
 import pickle
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import equinox as eqx
 
-from .._errors import ConfigError
 from ._errors import Failure, ParallelError
-from ._types import ON_ERROR_VALUES, OnError
+from ._types import OnError
 
-__all__ = ["AbstractMap"]
+__all__ = ["AbstractMap", "Executor"]
 
 logger = logging.getLogger("pipekit.parallel")
 
 _MISSING: Any = object()
 
 
+@runtime_checkable
+class Executor(Protocol):
+    """The executor contract of pipekit: ``.map(fn, items)`` returns a list in input order.
+
+    One entry per item. Every :class:`AbstractMap` satisfies it, and so does anything else
+    with such a ``map`` method (a ``concurrent.futures`` executor's ``map`` returns an
+    iterator in input order; :class:`pipekit.diff.AB` accepts that too). Users that need
+    the failure policy as well (``on_error``, :class:`Failure` entries) take an
+    :class:`AbstractMap`.
+    """
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /) -> Iterable[Any]:
+        """Apply ``fn`` to every item; return the results in input order."""
+        ...
+
+
 class AbstractMap(eqx.Module):
     """Base of the executors: configured without the work, then ``.map(fn, items)``.
 
     Every map returns a list in input order with one entry per item; what a failed item
-    becomes is set by ``on_error`` (see :data:`pipekit.parallel.OnError`).
+    becomes is set by ``on_error`` (``"raise"``, ``"log_and_continue"`` or ``"collect"``,
+    of pipekit's :data:`~pipekit.parallel.OnError`), and how long an item may run by
+    ``timeout`` (seconds, or ``None``). Every concrete map has both fields. (They are not
+    declared here as ``eqx.AbstractVar``: a base-class annotation would fix the fields'
+    dataclass order and move ``on_error`` ahead of each map's first positional argument.)
     """
 
     @abc.abstractmethod
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item; return the results in input order."""
-
-
-# ----------------------------------------------------------------------------- checks
-
-
-def check_on_error(owner: str, on_error: object) -> None:
-    if on_error not in ON_ERROR_VALUES:
-        raise ConfigError(
-            f"{owner}(on_error) expects one of {', '.join(map(repr, ON_ERROR_VALUES))}, "
-            f"got {on_error!r}"
-        )
-
-
-def check_positive_int(owner: str, name: str, value: object, *, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    # bool is an int subclass; True workers is a bug, not a count.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        expected = "a positive int or None" if allow_none else "a positive int"
-        raise ConfigError(f"{owner}({name}) expects {expected}, got {value!r}")
-
-
-def check_bool(owner: str, name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{owner}({name}) expects a bool, got {value!r}")
-
-
-def check_fn(owner: str, fn: object) -> None:
-    if not callable(fn):
-        raise ConfigError(f"{owner}.map(fn) expects a callable, got {type(fn).__name__}")
 
 
 # ----------------------------------------------------------------------------- results
@@ -127,6 +117,8 @@ class Results:
 
 
 # ----------------------------------------------------------------------------- worker side
+# What runs where the item runs (a ProcessMap or dask worker, a pool thread): fn's
+# exceptions are caught there and shipped back as values, with their traceback text.
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -160,25 +152,40 @@ class RemoteFailure:
         results.fail_record(failure, cause=self.exc)
 
 
-def call_chunk(fn: Callable[[Any], Any], chunk: Sequence[Any]) -> list[Any]:
-    """Run ``fn`` on each item of ``chunk`` in a worker; failures become ``RemoteFailure``.
+def call_with_timeout(fn: Callable[[Any], Any], item: Any, timeout: float | None) -> Any:
+    """``fn(item)``, or :class:`TimeoutError` if it has not returned after ``timeout`` s.
 
-    Catching per item (rather than letting the pool fail the whole task) keeps a chunk's
-    good results, and ships the worker's traceback text back with the exception.
+    The call runs in a daemon thread that this one waits for. A thread cannot be killed:
+    on a timeout it is abandoned, still running, and its result (if it ever comes) is
+    dropped; being a daemon, it does not keep the interpreter from exiting.
     """
-    out: list[Any] = []
-    for item in chunk:
-        try:
-            out.append(fn(item))
-        except Exception as exc:
-            out.append(RemoteFailure(exc))
-    return out
-
-
-def call_one(fn: Callable[[Any], Any], item: Any) -> Any:
-    """:func:`call_chunk` for one item."""
-    try:
+    if timeout is None:
         return fn(item)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn(item)
+        except BaseException as exc:  # handed to the waiting thread, which re-raises it
+            box["exc"] = exc
+
+    thread = threading.Thread(target=target, name="pipekit-timeout", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(
+            f"fn did not return within timeout={timeout:g} s; the thread running it was "
+            "abandoned (a thread cannot be killed) and keeps running in the background"
+        )
+    if "exc" in box:
+        raise box["exc"]
+    return box["value"]
+
+
+def call_one(fn: Callable[[Any], Any], item: Any, timeout: float | None = None) -> Any:
+    """``fn(item)`` where it runs (a dask worker): an exception comes back as a value."""
+    try:
+        return call_with_timeout(fn, item, timeout)
     except Exception as exc:
         return RemoteFailure(exc)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import equinox as eqx
+
 from .._errors import ConfigError
-from ._core import AbstractMap, Results, call_one, check_fn, check_on_error, record
+from .._validate import check_callable, check_timeout
+from ._core import AbstractMap, Results, call_one, record
 from ._pickle import check_pickleable
-from ._types import OnError
+from ._types import OnError, check_map_on_error
 
 __all__ = ["DaskMap"]
 
@@ -21,6 +25,11 @@ class DaskMap(AbstractMap):
             ``"tcp://10.0.0.5:8786"`` (a client is then opened for each ``map`` call and
             closed after it).
         on_error: ``"raise"``, ``"log_and_continue"`` or ``"collect"``.
+        timeout: seconds one item may run on its dask worker before it gets a
+            ``TimeoutError`` entry; ``None``: no limit. Measured on the worker from when
+            the item starts (not from submission, which would fail items merely queued
+            behind others), in a thread that is abandoned on a timeout as in
+            :class:`ThreadMap`: dask cannot kill one task's thread either.
 
     ``fn`` is checked with :func:`check_pickleable` using ``cloudpickle`` (what dask
     sends), so lambdas are fine but open handles are not. Needs the ``dask`` extra
@@ -35,9 +44,11 @@ class DaskMap(AbstractMap):
 
     client_or_address: Any
     on_error: OnError = "raise"
+    timeout: float | None = eqx.field(default=None, kw_only=True)
 
     def __check_init__(self) -> None:
-        check_on_error("DaskMap", self.on_error)
+        check_map_on_error("DaskMap", self.on_error)
+        check_timeout("DaskMap", self.timeout)
         target = self.client_or_address
         if not isinstance(target, str) and not (
             callable(getattr(target, "map", None)) and callable(getattr(target, "gather", None))
@@ -49,7 +60,7 @@ class DaskMap(AbstractMap):
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Submit ``fn`` over the items with ``client.map``; gather in input order."""
-        check_fn("DaskMap", fn)
+        check_callable("DaskMap.map(fn)", fn)
         try:
             import cloudpickle
             from distributed import Client
@@ -69,7 +80,8 @@ class DaskMap(AbstractMap):
         try:
             # pure=False: items need not be hashable/tokenisable, and equal items must
             # still be separate tasks with their own index.
-            futures = client.map(call_one, [fn] * len(items), items, pure=False)
+            call = functools.partial(call_one, fn, timeout=self.timeout)
+            futures = client.map(call, items, pure=False)
             try:
                 # fn's exceptions come back as values (call_one), so one gather suffices
                 # unless a task failed outside fn (KilledWorker, cancellation).

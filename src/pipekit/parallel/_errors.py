@@ -31,7 +31,9 @@ class Failure:
         index: position of the item in the input.
         item: the item itself.
         exc_type: name of the exception class, e.g. ``"ValueError"``; ``"WorkerDied"``
-            when the worker process running the item died (segfault, ``os._exit``, OOM).
+            when the worker process running the item died (segfault, ``os._exit``, OOM;
+            the message names its pid and exit code or signal); ``"TimeoutError"`` when
+            the item ran past the map's ``timeout``.
         message: ``str`` of the exception.
         traceback: the formatted traceback (from the worker, where there was one).
     """

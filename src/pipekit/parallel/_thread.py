@@ -6,15 +6,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from ._core import (
-    AbstractMap,
-    Results,
-    check_bool,
-    check_fn,
-    check_on_error,
-    check_positive_int,
-)
-from ._types import OnError
+import equinox as eqx
+
+from .._validate import check_bool, check_callable, check_positive_int, check_timeout
+from ._core import AbstractMap, Results, call_with_timeout
+from ._types import OnError, check_map_on_error
 
 __all__ = ["ThreadMap"]
 
@@ -27,6 +23,8 @@ class ThreadMap(AbstractMap):
             (``min(32, cpu_count + 4)``).
         on_error: ``"raise"``, ``"log_and_continue"`` or ``"collect"``.
         progress: log ``done/total`` at INFO on ``"pipekit.parallel"`` every ~10 %.
+        timeout: seconds one item may run; a late item gets a ``TimeoutError`` entry and
+            the map goes on. ``None``: no limit. See the note: the thread is not stopped.
 
     Example:
         >>> from pipekit.parallel import Failure, ThreadMap
@@ -35,25 +33,38 @@ class ThreadMap(AbstractMap):
         >>> out = ThreadMap(on_error="collect").map(lambda x: 1 // x, [1, 0, 2])
         >>> out[0], isinstance(out[1], Failure), out[1].exc_type, out[2]
         (1, True, 'ZeroDivisionError', 0)
+
+    Note:
+        A thread cannot be killed. With ``timeout``, each item runs in its own daemon
+        thread that a pool thread waits for; a late item is *abandoned*, still running,
+        and its eventual result dropped, while the pool thread goes on to the next item.
+        An abandoned call keeps its CPU, memory and any locks until it returns (being a
+        daemon it does not block interpreter exit). To really stop hung work, use
+        :class:`ProcessMap` with ``timeout``, which kills the worker process.
     """
 
     n_workers: int | None = None
     on_error: OnError = "raise"
     progress: bool = False
+    timeout: float | None = eqx.field(default=None, kw_only=True)
 
     def __check_init__(self) -> None:
         check_positive_int("ThreadMap", "n_workers", self.n_workers, allow_none=True)
-        check_on_error("ThreadMap", self.on_error)
+        check_map_on_error("ThreadMap", self.on_error)
         check_bool("ThreadMap", "progress", self.progress)
+        check_timeout("ThreadMap", self.timeout)
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item in threads; results in input order."""
-        check_fn("ThreadMap", fn)
+        check_callable("ThreadMap.map(fn)", fn)
         items = list(items)
         results = Results("ThreadMap", items, self.on_error, self.progress)
         pool = ThreadPoolExecutor(self.n_workers)
         try:
-            futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            futures = {
+                pool.submit(call_with_timeout, fn, item, self.timeout): i
+                for i, item in enumerate(items)
+            }
             for future in as_completed(futures):
                 exc = future.exception()
                 if exc is None:

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["OnError", "StartMethod"]
+from .._types import OnError
+from .._validate import check_on_error
 
-#: What a map does when ``fn`` fails on an item: raise a :class:`ParallelError` at the first
-#: failure, or put a :class:`Failure` in that item's slot (``"log_and_continue"`` also logs
-#: a warning on the ``"pipekit.parallel"`` logger).
-OnError = Literal["raise", "log_and_continue", "collect"]
+__all__ = ["MAP_ON_ERROR", "START_METHODS", "OnError", "StartMethod", "check_map_on_error"]
+
+#: The values of ``on_error`` (pipekit's one failure vocabulary, :data:`OnError`) that a
+#: map accepts: raise a :class:`ParallelError` at the first failure, or put a
+#: :class:`Failure` in that item's slot (``"log_and_continue"`` also logs a warning on the
+#: ``"pipekit.parallel"`` logger). ``"warn"`` is left out: a map's failures are records
+#: to inspect, not one-off warnings.
+MAP_ON_ERROR: tuple[str, ...] = ("raise", "log_and_continue", "collect")
 
 #: Start methods :class:`ProcessMap` allows. ``"fork"`` is left out on purpose: JAX (and
 #: XLA's thread pools) are multithreaded, and forking a multithreaded process can deadlock.
 StartMethod = Literal["spawn", "forkserver"]
 
-ON_ERROR_VALUES: tuple[str, ...] = ("raise", "log_and_continue", "collect")
 START_METHODS: tuple[str, ...] = ("spawn", "forkserver")
+
+
+def check_map_on_error(owner: str, on_error: object) -> OnError:
+    """Validate a map's ``on_error`` (one of :data:`MAP_ON_ERROR`)."""
+    return check_on_error(owner, on_error, MAP_ON_ERROR)

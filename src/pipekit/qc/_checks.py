@@ -11,8 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import ConfigError
-from .._types import OnFail
-from ._policy import AbstractAssertion, check_on_fail
+from .._types import OnError
+from .._validate import renamed_arguments
+from ._policy import AbstractAssertion, check_qc_on_error
 
 __all__ = ["DTYPE_KINDS", "AssertCallable", "AssertDType", "AssertHasAttribute", "AssertShape"]
 
@@ -60,12 +61,12 @@ class AssertShape(AbstractAssertion):
 
     Works on anything with a ``.shape`` (NumPy and JAX arrays, GeoTensors, xarray). The
     check is static: under ``jax.jit`` it runs once at trace time on the tracer's shape
-    (and ``on_fail="raise"`` raises at trace time). Under ``vmap`` the shape seen lacks
+    (and ``on_error="raise"`` raises at trace time). Under ``vmap`` the shape seen lacks
     the mapped axis.
 
     Arguments:
         shape: the expected shape, e.g. ``(-1, -1, -1)`` for "any 3-D input".
-        on_fail: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log"``.
+        on_error: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log_and_continue"``.
 
     Example:
         >>> import numpy as np
@@ -75,13 +76,14 @@ class AssertShape(AbstractAssertion):
         True
         >>> AssertShape((-1, -1))(x)  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        pipekit.qc.QCError: AssertShape(shape=(-1, -1), on_fail='raise') failed: ...
+        pipekit.qc.QCError: AssertShape(shape=(-1, -1), on_error='raise') failed: ...
     """
 
     shape: tuple[int, ...] = eqx.field(static=True)
-    on_fail: OnFail = eqx.field(static=True)
+    on_error: OnError = eqx.field(static=True)
 
-    def __init__(self, shape: Sequence[int], on_fail: OnFail = "raise") -> None:
+    @renamed_arguments
+    def __init__(self, shape: Sequence[int], on_error: OnError = "raise") -> None:
         if isinstance(shape, str) or not isinstance(shape, Sequence):
             raise ConfigError(
                 f"AssertShape: shape must be a tuple of ints (-1 for any size), got {shape!r}"
@@ -93,7 +95,7 @@ class AssertShape(AbstractAssertion):
                     f"{size!r} in {tuple(shape)!r}"
                 )
         self.shape = tuple(shape)
-        self.on_fail = check_on_fail("AssertShape", on_fail)
+        self.on_error = check_qc_on_error("AssertShape", on_error)
 
     def _check(self, x: Any) -> tuple[str, str, Any] | None:
         want = "shape " + str(self.shape).replace("-1", "*")
@@ -111,7 +113,7 @@ class AssertHasAttribute(AbstractAssertion):
 
     Arguments:
         name: the attribute name.
-        on_fail: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log"``.
+        on_error: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log_and_continue"``.
 
     Example:
         >>> import numpy as np
@@ -121,11 +123,12 @@ class AssertHasAttribute(AbstractAssertion):
     """
 
     name: str = eqx.field(static=True)
-    on_fail: OnFail = eqx.field(static=True)
+    on_error: OnError = eqx.field(static=True)
 
-    def __init__(self, name: str, on_fail: OnFail = "raise") -> None:
+    @renamed_arguments
+    def __init__(self, name: str, on_error: OnError = "raise") -> None:
         self.name = _check_name("AssertHasAttribute", "name", name)
-        self.on_fail = check_on_fail("AssertHasAttribute", on_fail)
+        self.on_error = check_qc_on_error("AssertHasAttribute", on_error)
 
     def _check(self, x: Any) -> tuple[str, str, Any] | None:
         if _lookup(x, self.name) is not _MISSING:
@@ -138,7 +141,7 @@ class AssertCallable(AbstractAssertion):
 
     Arguments:
         attribute: the attribute name, e.g. ``"replace"``.
-        on_fail: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log"``.
+        on_error: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log_and_continue"``.
 
     Example:
         >>> import numpy as np
@@ -148,11 +151,12 @@ class AssertCallable(AbstractAssertion):
     """
 
     attribute: str = eqx.field(static=True)
-    on_fail: OnFail = eqx.field(static=True)
+    on_error: OnError = eqx.field(static=True)
 
-    def __init__(self, attribute: str, on_fail: OnFail = "raise") -> None:
+    @renamed_arguments
+    def __init__(self, attribute: str, on_error: OnError = "raise") -> None:
         self.attribute = _check_name("AssertCallable", "attribute", attribute)
-        self.on_fail = check_on_fail("AssertCallable", on_fail)
+        self.on_error = check_qc_on_error("AssertCallable", on_error)
 
     def _check(self, x: Any) -> tuple[str, str, Any] | None:
         want = f"a callable attribute {self.attribute!r}"
@@ -176,7 +180,7 @@ class AssertDType(AbstractAssertion):
 
     Arguments:
         dtype: a dtype name or a kind.
-        on_fail: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log"``.
+        on_error: ``"raise"`` (QCError), ``"warn"`` (QCWarning) or ``"log_and_continue"``.
 
     Example:
         >>> import numpy as np
@@ -188,9 +192,10 @@ class AssertDType(AbstractAssertion):
     """
 
     dtype: str = eqx.field(static=True)
-    on_fail: OnFail = eqx.field(static=True)
+    on_error: OnError = eqx.field(static=True)
 
-    def __init__(self, dtype: str | type | np.dtype, on_fail: OnFail = "raise") -> None:
+    @renamed_arguments
+    def __init__(self, dtype: str | type | np.dtype, on_error: OnError = "raise") -> None:
         if not (isinstance(dtype, str) and dtype in DTYPE_KINDS):
             try:
                 dtype = jnp.dtype(dtype).name
@@ -200,7 +205,7 @@ class AssertDType(AbstractAssertion):
                     f"or one of the kinds {list(DTYPE_KINDS)}; got {dtype!r}"
                 ) from None
         self.dtype = dtype
-        self.on_fail = check_on_fail("AssertDType", on_fail)
+        self.on_error = check_qc_on_error("AssertDType", on_error)
 
     def _check(self, x: Any) -> tuple[str, str, Any] | None:
         if not hasattr(x, "dtype"):

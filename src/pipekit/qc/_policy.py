@@ -1,28 +1,39 @@
-"""The shared ``on_fail`` policy of QC checks: QCError, QCWarning and AbstractAssertion."""
+"""The shared ``on_error`` policy of QC checks: QCError, QCWarning and AbstractAssertion."""
 
 from __future__ import annotations
 
 import abc
+import inspect
 import logging
 import warnings
-from typing import Any, get_args
+from typing import Any
 
 import equinox as eqx
 
-from .._errors import ConfigError, PipekitError
+from .._errors import PipekitError
 from .._operator import Operator
-from .._types import OnFail
+from .._types import OnError
+from .._validate import RENAMED_ARGUMENTS, check_on_error
 
-__all__ = ["AbstractAssertion", "QCError", "QCWarning", "check_on_fail", "logger"]
+__all__ = [
+    "QC_ON_ERROR",
+    "AbstractAssertion",
+    "QCError",
+    "QCWarning",
+    "check_qc_on_error",
+    "logger",
+]
 
-#: The logger that ``on_fail="log"`` writes to (at WARNING).
+#: The logger that ``on_error="log_and_continue"`` writes to (at WARNING).
 logger = logging.getLogger("pipekit.qc")
 
-ON_FAIL_OPTIONS: tuple[str, ...] = get_args(OnFail)
+#: The values of ``on_error`` a QC check accepts: a check passes its input through, so
+#: there is no result slot to ``"collect"`` a failure into.
+QC_ON_ERROR: tuple[str, ...] = ("raise", "warn", "log_and_continue")
 
 
 class QCError(PipekitError, ValueError):
-    """A QC check failed under ``on_fail="raise"``.
+    """A QC check failed under ``on_error="raise"``.
 
     Attributes:
         operator: the failing check (an Operator).
@@ -40,7 +51,7 @@ class QCError(PipekitError, ValueError):
 
 
 class QCWarning(UserWarning):
-    """A QC check failed under ``on_fail="warn"``; carries the same attributes as QCError."""
+    """A QC check failed under ``on_error="warn"``; carries the same attributes as QCError."""
 
     def __init__(
         self, message: str, *, operator: Any = None, check: str = "", observed: Any = None
@@ -51,27 +62,36 @@ class QCWarning(UserWarning):
         self.observed = observed
 
 
-def check_on_fail(owner: str, on_fail: object) -> OnFail:
-    """Validate an ``on_fail`` argument, naming the allowed values in the error."""
-    if on_fail not in ON_FAIL_OPTIONS:
-        raise ConfigError(
-            f"{owner}: on_fail must be one of {list(ON_FAIL_OPTIONS)}, got {on_fail!r}; "
-            "'raise' stops the pipeline with QCError, 'warn' emits a QCWarning, 'log' "
-            "logs at WARNING on the 'pipekit.qc' logger"
-        )
-    return on_fail  # type: ignore[return-value]
+def check_qc_on_error(owner: str, on_error: object) -> OnError:
+    """Validate a QC check's ``on_error``: ``"raise"``, ``"warn"`` or ``"log_and_continue"``.
+
+    ``"raise"`` stops the pipeline with QCError, ``"warn"`` emits a QCWarning and
+    ``"log_and_continue"`` logs at WARNING on the ``"pipekit.qc"`` logger.
+    """
+    return check_on_error(owner, on_error, QC_ON_ERROR)
 
 
 class AbstractAssertion(Operator):
-    """Base of the QC checks: inspect the input, apply ``on_fail`` on failure, return it as is.
+    """Base of the QC checks: inspect the input, apply ``on_error`` on failure, return it as is.
 
-    A concrete check declares an ``on_fail`` field and implements :meth:`_check`, which
-    returns ``None`` when the input passes or ``(check, expectation, observed)`` when it
-    fails. ``_apply`` returns the input object itself, so a check adds nothing to a
-    compiled program.
+    A concrete check declares an ``on_error`` field (validate it with
+    :func:`check_qc_on_error`) and implements :meth:`_check`, which returns ``None`` when
+    the input passes or ``(check, expectation, observed)`` when it fails. ``_apply``
+    returns the input object itself, so a check adds nothing to a compiled program.
     """
 
-    on_fail: eqx.AbstractVar[OnFail]
+    on_error: eqx.AbstractVar[OnError]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A check written before the rename declares the old field; say what replaced it
+        # instead of equinox's bare "abstract variable not implemented".
+        for old, new in RENAMED_ARGUMENTS.items():
+            if old in inspect.get_annotations(cls):
+                raise TypeError(
+                    f"{cls.__name__} declares the field {old!r}, which was renamed {new!r}: "
+                    f"declare `{new}: OnError` (values {list(QC_ON_ERROR)})"
+                )
+        super().__init_subclass__(**kwargs)
 
     @abc.abstractmethod
     def _check(self, x: Any) -> tuple[str, str, Any] | None:
@@ -85,9 +105,9 @@ class AbstractAssertion(Operator):
 
     def _fail(self, check: str, expected: str, observed: Any) -> None:
         message = f"{self!r} failed: expected {expected}; observed {observed!r}"
-        if self.on_fail == "raise":
+        if self.on_error == "raise":
             raise QCError(message, operator=self, check=check, observed=observed)
-        if self.on_fail == "warn":
+        if self.on_error == "warn":
             warning = QCWarning(message, operator=self, check=check, observed=observed)
             # stacklevel 5: _fail <- _apply <- Operator.__call__ <- the caller's pipeline.
             warnings.warn(warning, stacklevel=5)
