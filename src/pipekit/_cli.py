@@ -7,6 +7,8 @@ on stderr, no traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -17,7 +19,7 @@ import yaml
 
 from . import _registry
 from ._cli_io import load_io
-from ._cli_more import UserError, add_commands
+from ._cli_more import UserError, add_commands, failing_step
 from ._errors import PipekitError
 from ._hash import config_hash
 from ._operator import Operator
@@ -25,12 +27,22 @@ from ._yaml import loads_yaml, loads_yaml_sandboxed
 
 __all__ = ["main"]
 
+logger = logging.getLogger(__name__)
+
 
 def _load(path: str, sandbox: bool) -> Operator:
     file = Path(path)
     if not file.is_file():
         raise UserError(f"no such pipeline file: {path}")
-    text = file.read_text(encoding="utf-8")
+    raw = file.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise UserError(
+            f"pipeline file {path} is not UTF-8 text (byte 0x{raw[err.start]:02x} at line "
+            f"{line}); YAML pipelines are UTF-8: re-save the file as UTF-8"
+        ) from None
     if sandbox:
         allowed = _registry.public_operators(include_modules=_available_packages())
         return loads_yaml_sandboxed(text, allowed=allowed)
@@ -38,8 +50,6 @@ def _load(path: str, sandbox: bool) -> Operator:
 
 
 def _available_packages() -> list[str]:
-    import importlib.util
-
     return [p for p in _registry.FAMILY_PACKAGES if importlib.util.find_spec(p) is not None]
 
 
@@ -67,11 +77,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         fn = eqx.filter_jit(pipeline)
     start = time.perf_counter()
-    result = fn(data)
-    if args.jit:
-        import jax
+    try:
+        result = fn(data)
+        if args.jit:
+            import jax
 
-        result = jax.block_until_ready(result)
+            result = jax.block_until_ready(result)
+    except (IndexError, KeyError, TypeError, ValueError) as err:
+        # The config does not fit the data (a band index past the band count, a missing
+        # band): a user error, told in one line naming the step; the traceback is logged.
+        logger.debug("pipeline %s failed", args.pipeline, exc_info=True)
+        raise UserError(
+            f"{failing_step(err, pipeline)} failed on {source}"
+            f"{_shape_of(data)}: {' '.join(str(err).split()) or type(err).__name__}"
+        ) from err
     elapsed = time.perf_counter() - start
 
     outputs = result if isinstance(result, dict) else {"": result}
@@ -111,9 +130,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shape_of(data: Any) -> str:
+    shape = getattr(data, "shape", None)
+    return f" (shape {tuple(shape)})" if shape is not None else ""
+
+
 def _cmd_operators(args: argparse.Namespace) -> int:
     modules = args.module or _available_packages()
-    for name, cls in _registry.public_operators(include_modules=modules).items():
+    try:
+        found = _registry.public_operators(include_modules=modules)
+    except ModuleNotFoundError as err:
+        raise UserError(
+            f"operators --module {' '.join(args.module or ())}: no module named {err.name!r}; "
+            f"operator packages installed here: {', '.join(_available_packages())}"
+        ) from None
+    for name, cls in found.items():
         doc = (cls.__doc__ or "").strip().splitlines()
         print(f"{name:48s} {doc[0] if doc else ''}")
     return 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
+import traceback
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
-__all__ = ["UserError", "add_commands"]
+__all__ = ["UserError", "add_commands", "failing_step"]
 
 
 class UserError(Exception):
@@ -22,6 +25,41 @@ def _key_values(pairs: list[str] | None, what: str) -> dict[str, str]:
             raise UserError(f"{what} expects KEY=VALUE, got {pair!r}")
         out[key] = value
     return out
+
+
+def failing_step(err: BaseException, pipeline: Any) -> str:
+    """Name the operator an error was raised in, by its place in ``pipeline``.
+
+    The innermost ``_apply`` / ``__call__`` frame of an Operator in the traceback is the
+    step that failed; its path (``ops[2]``) comes from the pipeline's tree, and the
+    argument the message names, if exactly one, is added (``ops[2].red_idx``).
+    """
+    from ._operator import Operator
+    from ._state import init_params, iter_operators
+
+    step = None
+    for frame, _line in traceback.walk_tb(err.__traceback__):
+        me = frame.f_locals.get("self")
+        if isinstance(me, Operator) and frame.f_code.co_name in ("_apply", "__call__"):
+            step = me
+    if step is None:
+        return type(pipeline).__name__
+    path = next((p for op, p in iter_operators(pipeline) if op is step), None)
+    text = str(err)
+    named = [n for n in init_params(type(step)) if re.search(rf"\b{re.escape(n)}\b", text)]
+    if path is not None and len(named) == 1:
+        path = f"{path}.{named[0]}" if path else named[0]
+    return f"{type(step).__name__} at {path or '<root>'}"
+
+
+def _local_missing(uri: str) -> bool:
+    """Whether ``uri`` names a local file (no scheme, or ``file:``) that does not exist."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return not Path(parsed.path).is_file()
+    if parsed.scheme and len(parsed.scheme) > 1:  # s3://, https://: not ours to check
+        return False
+    return not Path(uri).is_file()  # a plain path (a one-letter "scheme" is a drive, C:)
 
 
 def _sha256_file(path: Path) -> str:
@@ -49,6 +87,11 @@ def _cmd_freeze(args: argparse.Namespace) -> int:
     pipeline = args.load(args.pipeline, args.sandbox)
     inputs: dict[str, Any] = {}
     for name, uri in _key_values(args.input, "--input").items():
+        if _local_missing(uri):
+            raise UserError(
+                f"freeze --input {name}={uri}: no such file; give an existing local file "
+                "(it is hashed into the artifact) or a remote URI such as s3://..."
+            )
         inputs[f"{name}_uri"] = uri
         if Path(uri).is_file():
             inputs[f"{name}_sha256"] = _sha256_file(Path(uri))

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from . import _registry
+from ._budget import DEFAULT_MAX_PARAMETERS, build_within_budget
 from ._errors import ConfigError
 from ._fastload import GiveUp, load_events
 from ._operator import Operator
@@ -140,6 +141,7 @@ def loads_yaml_sandboxed(
     max_bytes: int | None = 1_000_000,
     max_depth: int | None = 50,
     max_nodes: int | None = 10_000,
+    max_parameters: int | None = DEFAULT_MAX_PARAMETERS,
 ) -> Operator:
     """Build an operator from *untrusted* YAML, resolving only allow-listed operators.
 
@@ -149,7 +151,10 @@ def loads_yaml_sandboxed(
     (:meth:`Operator._forbidden_in_yaml`, e.g. a ModelOp whose ``model`` is not an
     Operator); YAML tags outside the core schema, anchors and aliases are refused; the
     document is bounded in bytes, nesting depth and node count *before* any object is
-    built; every target is checked before any constructor runs.
+    built; every target is checked before any constructor runs; the operators are first
+    built abstractly (``equinox.filter_eval_shape``: JAX arrays as shapes only) and their
+    array leaves counted, so a small document cannot make an allow-listed constructor
+    allocate terabytes (an MLP of width 10**6); repeated mapping keys are refused.
 
     Args:
         text: the YAML document.
@@ -157,10 +162,14 @@ def loads_yaml_sandboxed(
             :func:`pipekit.registry.public_operators`.
         max_bytes, max_depth, max_nodes: resource limits (``None`` disables one); see
             :class:`pipekit.YAMLLimitError`.
+        max_parameters: most array elements (weights, buffers) all operators together
+            may hold, checked before anything is allocated; default 10**8 (400 MB as
+            float32, far above this family's networks). NumPy arrays a constructor makes
+            are allocated during the abstract build too: only JAX arrays are shapes there.
 
     Raises:
         UntrustedTargetError: a refused target or tag; ``.target`` and ``.path`` say which.
-        YAMLLimitError: a limit was exceeded.
+        YAMLLimitError: a limit was exceeded (the message names where and by how much).
         ConfigError: invalid YAML or invalid operator arguments.
 
     Example:
@@ -179,4 +188,4 @@ def loads_yaml_sandboxed(
     def resolve(target: object, path: str) -> type[Operator]:
         return _registry.resolve_sandboxed(target, path, names)
 
-    return build(data, resolve)
+    return build_within_budget(data, resolve, max_parameters)

@@ -13,6 +13,7 @@ from pipekit._sandbox import Limits, SafeLoader
 
 TRUSTED = Limits(max_bytes=None, max_depth=200, max_nodes=None, allow_aliases=True)
 STRICT = Limits()
+_T = {"max_bytes": None, "allow_aliases": True}
 
 DOCUMENTS = [
     "_target_: pipekit.Identity",
@@ -28,7 +29,6 @@ DOCUMENTS = [
     "",
     "# only a comment\n",
     "plain",
-    "a: b\na: c",
 ]
 
 
@@ -58,6 +58,10 @@ def test_aliases_share_the_anchored_object():
         ("a: " + "[" * 60 + "]" * 60, STRICT),  # too deep
         ("[" + ", ".join(["1"] * 20_000) + "]", STRICT),  # too many nodes
         ("a: " + "x" * 2_000_000, STRICT),  # too many bytes
+        ("a: b\na: c", TRUSTED),  # a repeated key: the reference path names its line
+        ("a: &x [1, *x]", TRUSTED),  # a recursive alias
+        ("a: " + "9" * 5000, TRUSTED),  # over Python's 4,300-digit int conversion limit
+        ("a: &a [1, 1]\nb: &b [*a, *a]\nc: [*b, *b]", Limits(max_alias_nodes=10, **_T)),
     ],
 )
 def test_gives_up_where_the_reference_path_must_decide(text, limits):

@@ -10,6 +10,7 @@ from typing import Any
 
 import equinox as eqx
 
+from .._budget import DEFAULT_MAX_PARAMETERS
 from .._errors import PipekitError
 from .._hash import config_hash
 from .._registry import lookup, operator_packages, resolve_trusted, target_name
@@ -46,6 +47,7 @@ def load(
     *,
     allowed: Iterable[str | type] | None = None,
     max_member_bytes: int = 1 << 30,
+    max_parameters: int | None = DEFAULT_MAX_PARAMETERS,
 ) -> Artifact:
     """Read an artifact written by :meth:`Artifact.save`, verifying all of it.
 
@@ -61,6 +63,8 @@ def load(
         path: the artifact file.
         allowed: an allow-list to use instead of the recorded one (e.g. to narrow it).
         max_member_bytes: refuse any member larger than this.
+        max_parameters: refuse a pipeline whose operators hold more array elements (see
+            :func:`pipekit.loads_yaml_sandboxed`; checked before allocating).
 
     Raises:
         ReproError: naming the member (and expected and found hashes) that failed.
@@ -88,7 +92,9 @@ def load(
     _import_operator_packages(allow)
     try:
         text = members["pipeline.yaml"].decode("utf-8")
-        pipeline = loads_yaml_sandboxed(text, allowed=allow, max_bytes=max_member_bytes)
+        pipeline = loads_yaml_sandboxed(
+            text, allowed=allow, max_bytes=max_member_bytes, max_parameters=max_parameters
+        )
     except (UnicodeDecodeError, PipekitError) as err:
         raise ReproError(f"member 'pipeline.yaml' cannot be rebuilt: {err}") from None
     recorded, found = manifest.get("pipeline_hash"), config_hash(pipeline)
