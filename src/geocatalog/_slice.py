@@ -335,7 +335,8 @@ def slice_from_row(row: Mapping[str, Any]) -> GeoSlice:
 
     ``bounds`` are ``(left, bottom, right, top)`` of the raster's pixel corners in its own
     ``crs``; rows without a transform (STAC items without ``proj:*``) fall back to the
-    footprint's bbox in EPSG:4326.
+    footprint's bbox in EPSG:4326 (a box crossing the antimeridian, ``xmin > xmax``, as
+    one interval past 180: ``(xmin, ymin, xmax + 360, ymax)``).
     """
     transform, height, width = row.get("transform"), row.get("height"), row.get("width")
     if transform and height and width and row.get("crs"):
@@ -346,7 +347,10 @@ def slice_from_row(row: Mapping[str, Any]) -> GeoSlice:
         crs = row["crs"]
     else:
         box = row["bbox"]
-        bounds, crs = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]), "EPSG:4326"
+        west, east = box["xmin"], box["xmax"]
+        if west > east:  # RFC 7946: crosses the antimeridian; one continuous lon interval
+            east += 360.0
+        bounds, crs = (west, box["ymin"], east, box["ymax"]), "EPSG:4326"
     return GeoSlice(
         href=row["href"],
         bounds=bounds,

@@ -141,3 +141,14 @@ def test_old_bands_spelling_names_indexes():
         GeoSlice.from_dict(old)
     with pytest.raises(AttributeError, match=r"renamed GeoSlice\.indexes .*indexes=\(2,\)"):
         GeoSlice("a.tif", indexes=2).bands  # noqa: B018
+
+
+def test_slice_from_a_stac_row_crossing_the_antimeridian_is_one_interval():
+    from geocatalog._slice import slice_from_row
+
+    row = {"href": "a.tif", "id": "a", "bbox": {"xmin": 175.0, "ymin": -5.0, "xmax": -178.0,
+                                                 "ymax": 5.0}}  # fmt: skip
+    sl = slice_from_row(row)
+    assert sl.bounds == (175.0, -5.0, 182.0, 5.0) and sl.bounds_crs == "EPSG:4326"
+    plain = slice_from_row({**row, "bbox": {"xmin": -3.0, "ymin": -5.0, "xmax": 4.0, "ymax": 5.0}})
+    assert plain.bounds == (-3.0, -5.0, 4.0, 5.0)
