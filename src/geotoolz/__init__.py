@@ -37,12 +37,29 @@ from . import (
     radiometry as radiometry,
     sar as sar,
 )
+from ._errors import (
+    BandIndexError as BandIndexError,
+    CRSMismatchError as CRSMismatchError,
+    GeotoolzError as GeotoolzError,
+    GeotoolzTypeError as GeotoolzTypeError,
+    GeotoolzValueError as GeotoolzValueError,
+    InputsDoNotOverlapError as InputsDoNotOverlapError,
+    StackedInputError as StackedInputError,
+)
 
 __all__ = [
     # carriers and re-exports
     "GeoTensor",
     "Sequential",
     "Tap",
+    # errors
+    "BandIndexError",
+    "CRSMismatchError",
+    "GeotoolzError",
+    "GeotoolzTypeError",
+    "GeotoolzValueError",
+    "InputsDoNotOverlapError",
+    "StackedInputError",
     # operator groups and drivers
     "augment",
     "catalog_ops",

@@ -22,6 +22,8 @@ from pipekit_array import (
     values_of,
 )
 
+from ._errors import BandIndexError, GeotoolzValueError
+
 __all__ = [
     "band_axis_size",
     "fill_nodata",
@@ -41,13 +43,13 @@ def band_axis_size(op: str, values: Any, arg: str, index: int) -> int:
     """Validate that ``values`` has a band axis at -3 and that ``index`` addresses a band."""
     shape = tuple(values.shape)
     if len(shape) < 3:
-        raise ValueError(
+        raise GeotoolzValueError(
             f"{op} expects values of shape (..., band, y, x) with a band axis; got shape "
             f"{shape}. Select bands before this step or add an axis with values[None]."
         )
     n = shape[-3]
     if not -n <= index < n:
-        raise IndexError(
+        raise BandIndexError(
             f"{op}: {arg}={index} is out of range for {n} bands (valid: {-n}..{n - 1})"
         )
     return n

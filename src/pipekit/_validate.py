@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, get_args
 
+import numpy as np
+
 from ._errors import ConfigError
 from ._types import OnError
 
@@ -20,6 +22,8 @@ __all__ = [
     "RENAMED_ARGUMENTS",
     "check_bool",
     "check_callable",
+    "check_index",
+    "check_int",
     "check_on_error",
     "check_positive_int",
     "check_timeout",
@@ -56,14 +60,48 @@ def check_on_error(owner: str, value: object, allowed: Sequence[str]) -> OnError
     raise ConfigError(f"{owner}(on_error) expects one of {options}, got {value!r}")
 
 
-def check_positive_int(owner: str, name: str, value: object, *, allow_none: bool = False) -> None:
-    """A count such as ``n_workers``: an int >= 1 (``None`` too where ``allow_none``)."""
+def check_int(
+    owner: str,
+    name: str,
+    value: object,
+    *,
+    minimum: int | None = None,
+    allow_none: bool = False,
+    hint: str = "",
+) -> int | None:
+    """``value`` as an int (``>= minimum`` when given; ``None`` too where ``allow_none``).
+
+    The one integer check of the family: counts (``n_workers``, ``batch_size``, ``k``),
+    sizes (``width``) and seeds. bool is refused although it is an int subclass: ``True``
+    workers is a bug, not a count. The message reads ``{owner}: {name} must be ...``.
+    """
     if allow_none and value is None:
-        return
-    # bool is an int subclass; True workers is a bug, not a count.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        expected = "a positive int or None" if allow_none else "a positive int"
-        raise ConfigError(f"{owner}({name}) expects {expected}, got {value!r}")
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or (minimum is not None and value < minimum)
+    ):
+        expected = "an int" if minimum is None else f"an int >= {minimum}"
+        if allow_none:
+            expected = f"None or {expected}"
+        raise ConfigError(f"{owner}: {name} must be {expected}, got {value!r}{hint}")
+    return int(value)
+
+
+def check_index(owner: str, name: str, value: object) -> int:
+    """A band (or axis) index: an int, negative counting from the end; range checked later.
+
+    The range needs the data (how many bands), so operators check it when called.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ConfigError(f"{owner}: {name} must be a band index (int), got {value!r}")
+    return int(value)
+
+
+def check_positive_int(owner: str, name: str, value: object, *, allow_none: bool = False) -> None:
+    """A count such as ``n_workers``: :func:`check_int` with ``minimum=1``."""
+    check_int(owner, name, value, minimum=1, allow_none=allow_none)
 
 
 def check_timeout(owner: str, value: object) -> float | None:

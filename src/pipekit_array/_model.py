@@ -12,6 +12,7 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_obj
 
 import pipekit as pk
+from pipekit.validate import check_int
 
 from ._carrier import fill_value_of, fits, is_carrier, nan_of, nodata_mask, rewrap, values_of
 
@@ -138,13 +139,7 @@ class ModelOp(pk.Operator):
                 f"{what}. Pass a callable model (an equinox Module, a function) and the name "
                 f"of one of its methods; public callables on it: {available}"
             )
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise pk.ConfigError(
-                f"ModelOp: batch_size must be None (all samples of a stack at once) or a "
-                f"positive int (samples mapped together), got {batch_size!r}"
-            )
+        batch_size = check_int("ModelOp", "batch_size", batch_size, minimum=1, allow_none=True)
         self.model = model
         self.batch_size = batch_size
         self.method = method

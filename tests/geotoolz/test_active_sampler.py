@@ -306,9 +306,9 @@ def test_input_and_score_errors_teach():
 
 
 def test_construction_errors_teach():
-    with pytest.raises(pk.ConfigError, match=r"ActiveSampler\(k\) must be a positive int; got 0"):
+    with pytest.raises(pk.ConfigError, match=r"ActiveSampler: k must be an int >= 1, got 0"):
         ActiveSampler(BASE, BRIGHT, k=0)
-    with pytest.raises(pk.ConfigError, match=r"positive int; got True"):
+    with pytest.raises(pk.ConfigError, match=r"must be an int >= 1, got True"):
         ActiveSampler(BASE, BRIGHT, k=True)
     with pytest.raises(pk.ConfigError, match=r"mode\) must be one of \('top', 'bottom'\)"):
         ActiveSampler(BASE, BRIGHT, k=3, mode="max")

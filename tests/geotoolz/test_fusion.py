@@ -199,3 +199,33 @@ def test_errors_name_the_operator_argument_and_values(scenes):
         gz.fusion.AlignAndStack()(optical, s1, rotated)
     with pytest.raises(gc.BatchedGeoTensorError, match=r"'sar' is a stacked GeoTensor"):
         gz.fusion.AlignAndStack()(optical, gc.stack([s1, s1]), dem)
+
+
+def test_inputs_that_do_not_overlap_are_refused(scenes):
+    optical, s1, dem = scenes
+    # The DEM moved 100 km east: its footprint (same CRS) misses the optical target.
+    far = gc.GeoTensor(dem.values, Affine.translation(100_000, 0) @ dem.transform, dem.crs,
+                       fill_value=dem.fill_value)  # fmt: skip
+    assert far.bounds[0] > optical.bounds[2]  # the oracle: plain interval arithmetic
+    with pytest.raises(gz.InputsDoNotOverlapError, match=r"input 'dem' does not overlap the "
+                       r"target 'optical'"):  # fmt: skip
+        gz.fusion.AlignAndStack()(optical, s1, far)
+    # ... across CRSs too: a lon/lat box on the other side of the Earth.
+    away = gc.GeoTensor(np.ones((1, 8, 8), np.float32), Affine(0.01, 0, 150.0, 0, -0.01, -30.0),
+                        "EPSG:4326")  # fmt: skip
+    with pytest.raises(ValueError, match=r"input 'dem' does not overlap"):
+        gz.fusion.AlignAndStack()(optical, s1, away)
+    # Every geotoolz error is a GeotoolzError and a geocatalog GeoError.
+    assert issubclass(gz.InputsDoNotOverlapError, gz.GeotoolzError)
+    assert issubclass(gz.GeotoolzError, gc.GeoError)
+
+
+def test_geotoolz_errors_share_one_root():
+    x = np.zeros((2, 3, 3), np.float32)
+    with pytest.raises(gz.BandIndexError, match=r"NDVI: nir_idx=5 is out of range for 2 bands"):
+        gz.indices.NDVI(red_idx=0, nir_idx=5)(x)
+    with pytest.raises(gz.GeotoolzValueError, match=r"expects values of shape"):
+        gz.indices.NDVI(red_idx=0, nir_idx=1)(np.zeros((3, 3), np.float32))
+    for err in (gz.BandIndexError, gz.GeotoolzValueError, gz.GeotoolzTypeError,
+                gz.StackedInputError, gz.fusion.CRSMismatchError):  # fmt: skip
+        assert issubclass(err, gz.GeotoolzError)

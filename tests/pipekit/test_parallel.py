@@ -250,11 +250,11 @@ def test_check_pickleable_names_the_path():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: pp.ThreadMap(0), r"ThreadMap\(n_workers\) expects a positive int or None, got 0"),
+        (lambda: pp.ThreadMap(0), r"ThreadMap: n_workers must be None or an int >= 1, got 0"),
         (lambda: pp.ProcessMap(2, "ignore"), r"ProcessMap\(on_error\) expects one of 'raise'"),
-        (lambda: pp.ProcessMap(chunksize=0), r"ProcessMap\(chunksize\) expects a positive int"),
+        (lambda: pp.ProcessMap(chunksize=0), r"ProcessMap: chunksize must be an int >= 1"),
         (lambda: pp.ProcessMap(start_method="fork"), r"'fork' is unsafe"),
-        (lambda: pp.AsyncMap(True), r"AsyncMap\(concurrency\) expects a positive int, got True"),
+        (lambda: pp.AsyncMap(True), r"AsyncMap: concurrency must be an int >= 1, got True"),
         (lambda: pp.BatchedMap(2, inner=map), r"BatchedMap\(inner\) expects None or a map"),
         (lambda: pp.DaskMap(3), r"DaskMap\(client_or_address\) expects a distributed.Client"),
     ],

@@ -33,6 +33,7 @@ from geopatcher._config import from_config
 from geopatcher._errors import PatchConfigError, PatchShapeError
 from geopatcher._field import pad_value
 from geopatcher._patcher import SpatialPatcher
+from pipekit.validate import check_int
 from pipekit_array import values_of
 
 from ._chips import ChipResults, Chips
@@ -99,12 +100,6 @@ class GridSampler(pk.Operator):
         return Chips(offsets, self.patcher, field.domain.shape, items=items, field=field)
 
 
-def _check_batch_size(owner: str, value: Any) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise pk.ConfigError(f"{owner}(batch_size) must be None or a positive int; got {value!r}")
-    return value
-
-
 class ApplyToChips(pk.Operator):
     """Apply ``op`` to every chip: ``Chips -> Chips`` of its outputs.
 
@@ -130,7 +125,9 @@ class ApplyToChips(pk.Operator):
         if not callable(op):
             raise pk.ConfigError(f"ApplyToChips(op) expects an operator; got {op!r}")
         self.op = op
-        self.batch_size = _check_batch_size("ApplyToChips", batch_size)
+        self.batch_size = check_int(
+            "ApplyToChips", "batch_size", batch_size, minimum=1, allow_none=True
+        )
 
     def _apply(self, chips: Chips) -> Chips:
         if not isinstance(chips, Chips):

@@ -18,6 +18,7 @@ import pipekit as pk
 from geocatalog import GeoTensor, TracedGeoreferenceError
 
 from .._carrier import namespace, values_of
+from .._errors import GeotoolzTypeError, GeotoolzValueError
 
 __all__ = ["RandomFlip", "RandomRotate90"]
 
@@ -39,7 +40,7 @@ def _check_key(op: str, key: Any) -> bool:
         "which splits it among its random steps"
     )
     if key is None:
-        raise TypeError(f"{op} is a random operator and needs an explicit key: {example}.")
+        raise GeotoolzTypeError(f"{op} is a random operator and needs an explicit key: {example}.")
     if isinstance(key, np.random.Generator):
         return False
     if isinstance(key, jax.Array):
@@ -49,7 +50,7 @@ def _check_key(op: str, key: Any) -> bool:
         received = f"a JAX array {key.dtype}{tuple(key.shape)}"
     else:
         received = f"{type(key).__name__} {key!r}"[:120]
-    raise TypeError(
+    raise GeotoolzTypeError(
         f"{op}: key must be one JAX PRNG key (jax.random.key(seed), shape ()) or a "
         f"numpy.random.Generator; received {received}. For one decision per sample, "
         f"jax.vmap over a batch of keys. Fix: {example}."
@@ -58,7 +59,7 @@ def _check_key(op: str, key: Any) -> bool:
 
 def _check_values(op: str, values: Any) -> None:
     if len(values.shape) < 2:
-        raise ValueError(
+        raise GeotoolzValueError(
             f"{op} expects values of shape (..., y, x) with two spatial axes; received shape "
             f"{tuple(values.shape)}. Reshape a flat array to (H, W) first."
         )
@@ -287,7 +288,7 @@ class RandomRotate90(pk.Operator):
         if traced:
             height, width = values.shape[-2:]
             if height != width:
-                raise ValueError(
+                raise GeotoolzValueError(
                     f"RandomRotate90 under jit (traced key) picks one of four rotations at run "
                     f"time, and a quarter turn of an (H, W) = ({height}, {width}) array has shape "
                     f"({width}, {height}), so all four only share one shape when H == W. Crop to a "

@@ -8,6 +8,7 @@ from typing import Any
 import equinox as eqx
 
 import pipekit as pk
+from pipekit.validate import check_index
 
 from .._carrier import (
     band_axis_size,
@@ -18,6 +19,7 @@ from .._carrier import (
     rewrap,
     values_of,
 )
+from .._errors import GeotoolzValueError
 
 __all__ = ["ApplyMask", "MaskClouds", "MaskFromQABits"]
 
@@ -33,12 +35,6 @@ def _check_bits(op: str, bits: tuple[int, ...]) -> tuple[int, ...]:
                 "Sentinel-2 QA60 uses 10 (opaque cloud) and 11 (cirrus)"
             )
     return bits
-
-
-def _check_band(op: str, qa_band: int) -> int:
-    if isinstance(qa_band, bool) or not isinstance(qa_band, int):
-        raise pk.ConfigError(f"{op}: qa_band must be a band index (int), got {qa_band!r}")
-    return qa_band
 
 
 def qa_flag_mask(x: Any, qa_band: int, bits: tuple[int, ...], op: str) -> Any:
@@ -104,7 +100,7 @@ class MaskFromQABits(pk.Operator):
     bits: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, qa_band: int, bits: tuple[int, ...] | list[int]) -> None:
-        self.qa_band = _check_band("MaskFromQABits", qa_band)
+        self.qa_band = check_index("MaskFromQABits", "qa_band", qa_band)
         self.bits = _check_bits("MaskFromQABits", bits)
 
     def _apply(self, x: Any) -> Any:
@@ -141,13 +137,15 @@ class ApplyMask(pk.Operator):
             )
         self.mask_op = mask_op
         self.fill_value = float(fill_value)
-        self.keep_band = None if keep_band is None else _check_band("ApplyMask", keep_band)
+        self.keep_band = (
+            None if keep_band is None else check_index("ApplyMask", "keep_band", keep_band)
+        )
 
     def _apply(self, x: Any) -> Any:
         values = values_of(x)
         mask = values_of(self.mask_op(x))
         if tuple(mask.shape) != tuple(values.shape[:-3]) + tuple(values.shape[-2:]):
-            raise ValueError(
+            raise GeotoolzValueError(
                 f"ApplyMask: mask_op returned shape {tuple(mask.shape)}; expected "
                 f"{tuple(values.shape[:-3]) + tuple(values.shape[-2:])} for values "
                 f"{tuple(values.shape)} (one mask per pixel, no band axis)"
@@ -185,7 +183,7 @@ class MaskClouds(pk.Operator):
     def __init__(
         self, qa_band: int, bits: tuple[int, ...] | list[int], fill_value: float = math.nan
     ) -> None:
-        self.qa_band = _check_band("MaskClouds", qa_band)
+        self.qa_band = check_index("MaskClouds", "qa_band", qa_band)
         self.bits = _check_bits("MaskClouds", bits)
         self.fill_value = float(fill_value)
 

@@ -13,9 +13,15 @@ import numpy as np
 from jaxtyping import ArrayLike, Float
 
 import pipekit as pk
-from geocatalog import BatchedGeoTensorError, GeoTensor, GeoTypeError, GeoValueError
+from geocatalog import GeoTensor
 
 from .._carrier import float_dtype, float_values, namespace, nan_of
+from .._errors import (
+    GeotoolzTypeError,
+    GeotoolzValueError,
+    InputsDoNotOverlapError,
+    StackedInputError,
+)
 from .._types import ALIGN_RESAMPLINGS, AlignResampling
 from ._average import average_axis
 from ._grid import Positions, axis_map, positions
@@ -26,23 +32,51 @@ __all__ = ["AlignAndStack", "resample_to"]
 
 def _check_grid(op: str, name: str, gt: Any) -> None:
     if not isinstance(gt, GeoTensor):
-        raise GeoTypeError(
+        raise GeotoolzTypeError(
             f"{op}: input {name!r} must be a geocatalog.GeoTensor (its grid is needed to align "
             f"it); received {type(gt).__name__}. Wrap arrays with GeoTensor(values, transform, "
             "crs) first."
         )
     lat = gt.lattice
     if lat.b != 0 or lat.d != 0:
-        raise GeoValueError(
+        raise GeotoolzValueError(
             f"{op}: input {name!r} is on a rotated or sheared grid ({lat!r}); only axis-aligned "
             "grids (b = d = 0) are supported. Warp it to a north-up grid first (e.g. "
             "geocatalog.load_raster with a dst transform)."
         )
     if gt.offset.ndim != 1:
-        raise BatchedGeoTensorError(
+        raise StackedInputError(
             f"{op}: input {name!r} is a stacked GeoTensor (batch shape {gt.batch_shape}); "
             "align one scene at a time: eqx.filter_vmap over the stacked inputs."
         )
+
+
+def _check_overlap(names: tuple[str, ...], grids: list[GeoTensor], t: int) -> None:
+    """Refuse inputs whose footprint misses the target's (host offsets only).
+
+    Under jit the offsets are traced and the footprints unknown: the output is then all
+    NaN for such an input, as its samples all fall outside it.
+    """
+    if any(isinstance(gt.offset, jax.core.Tracer) for gt in grids):
+        return
+    from rasterio.warp import transform_bounds
+
+    target = grids[t]
+    left, bottom, right, top = target.bounds
+    for i, gt in enumerate(grids):
+        if i == t:
+            continue
+        box = gt.bounds
+        if gt.crs_string != target.crs_string:
+            box = transform_bounds(gt.crs, target.crs, *box, densify_pts=21)
+        if box[0] >= right or box[2] <= left or box[1] >= top or box[3] <= bottom:
+            raise InputsDoNotOverlapError(
+                f"AlignAndStack: input {names[i]!r} does not overlap the target {names[t]!r}: "
+                f"its bounds {tuple(round(v, 6) for v in box)} and the target's "
+                f"{tuple(round(v, 6) for v in target.bounds)} (left, bottom, right, top, in "
+                f"{target.crs_string}) share no ground, so every aligned pixel would be NaN. "
+                "Check the inputs are of one place (and their CRS), or crop them to it first."
+            )
 
 
 def _as_float(gt: GeoTensor, dtype: Any) -> Any:
@@ -88,7 +122,7 @@ def _resample(values: Any, src: GeoTensor, dst: GeoTensor, resampling: str) -> A
     s, d = src.lattice, dst.lattice
     if s.crs != d.crs:
         if resampling == "average":
-            raise GeoValueError(
+            raise GeotoolzValueError(
                 f"AlignAndStack: resampling='average' needs the inputs in the target's CRS "
                 f"({d.crs!r}), got one in {s.crs!r}; use 'bilinear' or 'nearest' across CRSs, "
                 "or reproject first"
@@ -255,7 +289,7 @@ class AlignAndStack(pk.Operator):
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[GeoTensor]:
         names = self.names
         if len(args) > len(names):
-            raise TypeError(
+            raise GeotoolzTypeError(
                 f"AlignAndStack(names={names}) takes {len(names)} GeoTensors, one per name in "
                 f"that order; received {len(args)} positional inputs"
             )
@@ -263,14 +297,14 @@ class AlignAndStack(pk.Operator):
         for key, value in kwargs.items():
             if key not in names or key in bound:
                 problem = "unknown" if key not in names else "given twice"
-                raise TypeError(
+                raise GeotoolzTypeError(
                     f"AlignAndStack(names={names}): input {key!r} is {problem}; pass the "
                     "inputs positionally in names order or by those names"
                 )
             bound[key] = value
         missing = [n for n in names if n not in bound]
         if missing:
-            raise TypeError(
+            raise GeotoolzTypeError(
                 f"AlignAndStack(names={names}) takes {len(names)} GeoTensors; missing {missing}"
             )
         return [bound[n] for n in names]
@@ -281,6 +315,7 @@ class AlignAndStack(pk.Operator):
             _check_grid("AlignAndStack", name, gt)
         t = self.target_index
         target = grids[t]
+        _check_overlap(self.names, grids, t)
         dtypes = [np.dtype(float_dtype(namespace(gt.values), gt.values)) for gt in grids]
         dtype = functools.reduce(np.promote_types, dtypes)
         order = [t, *(i for i in range(len(grids)) if i != t)]
@@ -293,7 +328,7 @@ class AlignAndStack(pk.Operator):
         leading = {tuple(b.shape[:-3]) for b in bands}
         if len(leading) > 1:
             shapes = {self.names[i]: tuple(grids[i].shape) for i in order}
-            raise GeoValueError(
+            raise GeotoolzValueError(
                 f"AlignAndStack stacks bands on axis -3, so inputs need equal leading axes "
                 f"before (band, y, x); received shapes {shapes}"
             )

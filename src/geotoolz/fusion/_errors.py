@@ -1,11 +1,7 @@
-"""Errors of the fusion operators (each also a builtin, so ``except ValueError`` works)."""
+"""Errors of the fusion operators: the geotoolz ones, re-exported where users look for them."""
 
 from __future__ import annotations
 
-from geocatalog import GeoError
+from .._errors import CRSMismatchError, InputsDoNotOverlapError
 
-__all__ = ["CRSMismatchError"]
-
-
-class CRSMismatchError(GeoError, ValueError):
-    """GeoTensors to be combined pixel by pixel are in different coordinate reference systems."""
+__all__ = ["CRSMismatchError", "InputsDoNotOverlapError"]

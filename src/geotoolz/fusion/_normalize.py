@@ -13,6 +13,7 @@ from jaxtyping import Array, Float
 import pipekit as pk
 
 from .._carrier import float_values, namespace, rewrap, values_of
+from .._errors import GeotoolzValueError
 
 __all__ = ["BandNormalize"]
 
@@ -68,7 +69,7 @@ class BandNormalize(pk.Operator):
         values = values_of(x)
         xp = namespace(values)
         if values.ndim < 3 or values.shape[-3] != len(self.mean):
-            raise ValueError(
+            raise GeotoolzValueError(
                 f"BandNormalize(mean of {len(self.mean)} bands) expects values (..., band, y, x) "
                 f"with {len(self.mean)} bands, got shape {tuple(values.shape)}"
             )

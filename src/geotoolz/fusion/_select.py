@@ -9,6 +9,7 @@ import equinox as eqx
 import pipekit as pk
 
 from .._carrier import rewrap, values_of
+from .._errors import GeotoolzValueError
 
 __all__ = ["SelectBands"]
 
@@ -40,7 +41,7 @@ class SelectBands(pk.Operator):
         values = values_of(x)
         n = values.shape[-3] if values.ndim >= 3 else 0
         if not all(-n <= b < n for b in self.bands):
-            raise ValueError(
+            raise GeotoolzValueError(
                 f"SelectBands(bands={self.bands}) needs values (..., band, y, x) with more than "
                 f"{max(abs(b) for b in self.bands)} bands, got shape {tuple(values.shape)}"
             )

@@ -7,16 +7,11 @@ from typing import Any
 import equinox as eqx
 
 import pipekit as pk
+from pipekit.validate import check_index
 
 from .._carrier import band_axis_size, float_values, namespace, nan_of, rewrap, values_of
 
 __all__ = ["NDVI", "NormalizedDifference", "normalized_difference"]
-
-
-def _check_index(op: str, name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise pk.ConfigError(f"{op}: {name} must be a band index (int), got {value!r}")
-    return value
 
 
 def normalized_difference(
@@ -62,8 +57,8 @@ class NormalizedDifference(pk.Operator):
     b_idx: int = eqx.field(static=True)
 
     def __init__(self, a_idx: int, b_idx: int) -> None:
-        self.a_idx = _check_index("NormalizedDifference", "a_idx", a_idx)
-        self.b_idx = _check_index("NormalizedDifference", "b_idx", b_idx)
+        self.a_idx = check_index("NormalizedDifference", "a_idx", a_idx)
+        self.b_idx = check_index("NormalizedDifference", "b_idx", b_idx)
 
     def _apply(self, x: Any) -> Any:
         out = normalized_difference(x, self.a_idx, self.b_idx, "NormalizedDifference")
@@ -91,8 +86,8 @@ class NDVI(pk.Operator):
     nir_idx: int = eqx.field(static=True)
 
     def __init__(self, red_idx: int, nir_idx: int) -> None:
-        self.red_idx = _check_index("NDVI", "red_idx", red_idx)
-        self.nir_idx = _check_index("NDVI", "nir_idx", nir_idx)
+        self.red_idx = check_index("NDVI", "red_idx", red_idx)
+        self.nir_idx = check_index("NDVI", "nir_idx", nir_idx)
 
     def _apply(self, x: Any) -> Any:
         out = normalized_difference(x, self.nir_idx, self.red_idx, "NDVI", ("nir_idx", "red_idx"))

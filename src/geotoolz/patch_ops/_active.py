@@ -23,6 +23,9 @@ from geopatcher import (
     from_config as patch_from_config,
 )
 from geopatcher.integrations.pipekit import ApplyToChips, GridSampler, Stitch
+from pipekit.validate import check_int
+
+from .._errors import GeotoolzTypeError
 
 __all__ = ["MODES", "ActiveSampler", "ChipSelection", "Mode", "ScoredChip"]
 
@@ -101,15 +104,6 @@ def _priority(scores: AnyArray, mode: str) -> AnyArray:
     if mode == "bottom":
         key = ~key
     return xp.where(xp.isnan(s), xp.asarray(np.iinfo(idt).min, dtype=idt), key)
-
-
-def _positive_int(name: str, value: Any, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        also = "None or " if allow_none else ""
-        raise pk.ConfigError(f"ActiveSampler({name}) must be {also}a positive int; got {value!r}")
-    return int(value)
 
 
 class ActiveSampler(pk.Operator):
@@ -210,16 +204,18 @@ class ActiveSampler(pk.Operator):
             )
         self.base = base
         self.score_op = score_op
-        self.k = _positive_int("k", k)
+        self.k = check_int("ActiveSampler", "k", k, minimum=1)
         self.mode = mode
-        self.batch_size = _positive_int("batch_size", batch_size, allow_none=True)
+        self.batch_size = check_int(
+            "ActiveSampler", "batch_size", batch_size, minimum=1, allow_none=True
+        )
 
     def _apply(self, x: Any) -> ChipSelection | list[ScoredChip]:
         if isinstance(x, GeoTensor):
             return self.select(x)
         if callable(getattr(x, "iter_slices", None)):
             return self.sample(x)
-        raise TypeError(
+        raise GeotoolzTypeError(
             f"ActiveSampler takes one scene (a geocatalog.GeoTensor) or a catalog (an object "
             f"with iter_slices(), e.g. geocatalog.open_catalog(path)); got {type(x).__name__}. "
             f"Wrap a bare array in a GeoTensor first."
@@ -286,7 +282,7 @@ class ActiveSampler(pk.Operator):
         reported as a window of the source raster (and a reprojecting loader is an error).
         """
         if not callable(getattr(catalog, "iter_slices", None)):
-            raise TypeError(
+            raise GeotoolzTypeError(
                 f"ActiveSampler.sample takes a catalog (an object with iter_slices(), e.g. "
                 f"geocatalog.open_catalog(path)); got {type(catalog).__name__}"
             )
@@ -295,7 +291,7 @@ class ActiveSampler(pk.Operator):
         for s, sl in enumerate(catalog.iter_slices()):
             scene = loader(sl)
             if not isinstance(scene, GeoTensor):
-                raise TypeError(
+                raise GeotoolzTypeError(
                     f"ActiveSampler.sample: the loader must return a geocatalog.GeoTensor; it "
                     f"returned a {type(scene).__name__} for item {sl.item_id!r}"
                 )
@@ -337,7 +333,7 @@ def _check_scores(values: Any, n: int) -> Float[AnyArray, " n"]:
         )
     if not (jnp.issubdtype(values.dtype, jnp.floating) or jnp.issubdtype(values.dtype, jnp.integer)
             or values.dtype == bool):  # fmt: skip
-        raise TypeError(
+        raise GeotoolzTypeError(
             f"ActiveSampler ranks real scores; score_op returned dtype {values.dtype}. Take "
             f"the magnitude or real part first."
         )

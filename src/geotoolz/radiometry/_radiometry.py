@@ -12,6 +12,7 @@ import pipekit as pk
 from pipekit_array import PercentileMethod, nanpercentile
 
 from .._carrier import fits, float_dtype, float_values, namespace, nodata_mask, rewrap, values_of
+from .._errors import GeotoolzValueError
 
 __all__ = ["FillNodata", "PercentileClip", "ToFloat32"]
 
@@ -149,7 +150,7 @@ class PercentileClip(pk.Operator):
         ndim = values.ndim
         axes = tuple(sorted(a % ndim for a in self.axis if -ndim <= a < ndim))
         if len(axes) != len(self.axis):
-            raise ValueError(
+            raise GeotoolzValueError(
                 f"PercentileClip: axis={self.axis} does not fit values of shape "
                 f"{tuple(values.shape)}"
             )

@@ -17,13 +17,14 @@ from geocatalog import GeoTensor
 from pipekit_array import nanpercentile
 
 from .._carrier import float_values, namespace, nan_of, rewrap, values_of
+from .._errors import GeotoolzValueError
 
 __all__ = ["LeeSpeckle", "box_mean", "estimate_enl", "lee_filter"]
 
 
 def _check_spatial(op: str, values: Any) -> None:
     if len(values.shape) < 2:
-        raise ValueError(
+        raise GeotoolzValueError(
             f"{op} expects values of shape (..., y, x) with two spatial axes; received shape "
             f"{tuple(values.shape)}. Reshape a flat array to (H, W) first."
         )

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import pipekit as pk
+from pipekit import validate
 from pipekit_array import is_carrier
 
 __all__ = ["ACTIVATIONS", "activation_fn", "as_input", "as_output", "check_int", "check_widths"]
@@ -30,13 +31,9 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 
 
 def check_int(owner: str, name: str, value: Any, *, minimum: int) -> int:
-    """``value`` as an int ``>= minimum``, or a ConfigError naming ``owner(name=...)``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise pk.ConfigError(
-            f"{owner}: {name} must be an int >= {minimum}, got {value!r}"
-            + (" (a seed is a non-negative int: jax.random.key(seed))" if name == "seed" else "")
-        )
-    return int(value)
+    """``value`` as an int ``>= minimum``, or a ConfigError naming ``owner: name``."""
+    hint = " (a seed is a non-negative int: jax.random.key(seed))" if name == "seed" else ""
+    return validate.check_int(owner, name, value, minimum=minimum, hint=hint)
 
 
 def check_widths(owner: str, name: str, value: Any) -> tuple[int, ...]:
