@@ -11,6 +11,7 @@ from typing import Any
 
 from pipekit_array import (
     fill_nodata,
+    fill_pixels,
     fill_value_of,
     fits,
     float_dtype,
@@ -27,6 +28,7 @@ from ._errors import BandIndexError, GeotoolzValueError
 __all__ = [
     "band_axis_size",
     "fill_nodata",
+    "fill_pixels",
     "fill_value_of",
     "fits",
     "float_dtype",

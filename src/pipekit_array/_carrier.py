@@ -125,6 +125,14 @@ def _n_batch(x: Any) -> int:
     return len(tuple(getattr(x, "batch_shape", ()))) if is_carrier(x) else 0
 
 
+def _comparable_fill(x: Any, values: Any) -> bool:
+    """Whether ``x``'s fill value can mark elements of ``values`` (not None, NaN or unfit)."""
+    fill = fill_value_of(x)
+    if fill is None or (isinstance(fill, float) and math.isnan(fill)):
+        return False
+    return fits(namespace(values), values.dtype, fill)
+
+
 def fill_pixels(x: Any) -> Any:
     """``(*batch, y, x)`` boolean: True where **every** band of ``x`` equals its fill value.
 
@@ -137,14 +145,21 @@ def fill_pixels(x: Any) -> Any:
     values = values_of(x)
     xp = namespace(values)
     n_batch = _n_batch(x)
-    fill = fill_value_of(x)
-    pixel_shape = (*values.shape[:n_batch], *values.shape[-2:])
-    comparable = fill is not None and not (isinstance(fill, float) and math.isnan(fill))
-    if not (comparable and fits(xp, values.dtype, fill)):
-        return xp.zeros(pixel_shape, dtype=xp.bool)
-    equal = values == xp.asarray(fill, dtype=values.dtype)
+    if not _comparable_fill(x, values):
+        return xp.zeros((*values.shape[:n_batch], *values.shape[-2:]), dtype=xp.bool)
+    equal = values == xp.asarray(fill_value_of(x), dtype=values.dtype)
     band_axes = tuple(range(n_batch, values.ndim - 2))
     return xp.all(equal, axis=band_axes) if band_axes else equal
+
+
+def _fill_mask_like(x: Any, values: Any) -> Any:
+    """:func:`fill_pixels` shaped to broadcast against ``values`` (all of x's, or one band)."""
+    pixels = fill_pixels(x)
+    if values.ndim != pixels.ndim:  # the full values: one mask for every band of a pixel
+        n_batch = _n_batch(x)
+        lead = (*pixels.shape[:n_batch], *(1,) * (values.ndim - pixels.ndim))
+        pixels = namespace(pixels).reshape(pixels, (*lead, *pixels.shape[-2:]))
+    return pixels
 
 
 def nodata_mask(x: Any, values: Any = None) -> Any:
@@ -159,33 +174,29 @@ def nodata_mask(x: Any, values: Any = None) -> Any:
             ``values_of(x)[..., b, :, :]`` (shape ``(*batch, y, x)``), as an operator that
             reads single bands passes them.
     """
-    full = values_of(x)
-    values = full if values is None else values
+    values = values_of(x) if values is None else values
     xp = namespace(values)
     floating = xp.isdtype(values.dtype, "real floating")
-    missing = xp.isnan(values) if floating else xp.zeros(values.shape, dtype=xp.bool)
-    if fill_value_of(x) is None:
-        return missing
-    pixels = fill_pixels(x)
-    if values.ndim != pixels.ndim:  # the full values: one mask for every band of a pixel
-        n_batch = _n_batch(x)
-        shape = (*pixels.shape[:n_batch], *(1,) * (values.ndim - pixels.ndim), *pixels.shape[-2:])
-        pixels = xp.reshape(pixels, shape)
-    return missing | pixels
+    if not _comparable_fill(x, values_of(x)):
+        return xp.isnan(values) if floating else xp.zeros(values.shape, dtype=xp.bool)
+    pixels = xp.broadcast_to(_fill_mask_like(x, values), values.shape)
+    return (xp.isnan(values) | pixels) if floating else pixels
 
 
 def float_values(x: Any, dtype: Any = None, values: Any = None) -> Any:
     """``x``'s values as floats with every nodata element NaN: what float operators compute on.
 
-    ``dtype`` defaults to the values' own floating dtype, float32 for integers.
+    ``dtype`` defaults to the values' own floating dtype, float32 for integers. Without a
+    comparable fill value (none, NaN) this is a plain cast: NaN is already NaN, and no
+    extra pass over the data is made.
     """
     values = values_of(x) if values is None else values
     xp = namespace(values)
     dtype = float_dtype(xp, values) if dtype is None else dtype
     out = xp.astype(values, dtype)
-    if fill_value_of(x) is None:
-        return out  # NaN is already NaN; nothing else is nodata
-    return xp.where(nodata_mask(x, values), nan_of(dtype), out)
+    if not _comparable_fill(x, values_of(x)):
+        return out
+    return xp.where(_fill_mask_like(x, values), nan_of(dtype), out)
 
 
 def fill_nodata(x: Any, out: Any, fill_value: float | int | None, values: Any = None) -> Any:

@@ -321,7 +321,7 @@ def test_construction_errors_teach():
         ActiveSampler(overlap, BRIGHT, k=3)
     with pytest.raises(pk.ConfigError, match=r"pk.Lambda\(fn\)"):
         ActiveSampler(BASE, np.mean, k=3)
-    with pytest.raises(pk.ConfigError, match=r"batch_size\) must be None or a positive int"):
+    with pytest.raises(pk.ConfigError, match=r"batch_size must be None or an int >= 1"):
         ActiveSampler(BASE, BRIGHT, k=3, batch_size=0)
 
 

@@ -12,6 +12,7 @@ from pipekit.validate import check_index
 
 from .._carrier import (
     band_axis_size,
+    fill_pixels,
     fits,
     float_dtype,
     namespace,
@@ -71,7 +72,11 @@ def fill_where(x: Any, mask: Any, fill_value: float, keep_band: int | None) -> A
         n = values.shape[-3]
         kept = xp.arange(n) == (keep_band % n)
         full = full & ~xp.reshape(kept, (1,) * (values.ndim - 3) + (n, 1, 1))
-    full = full | nodata_mask(x, values)
+    # Nodata pixels (every band at the fill value) are one (..., y, x) mask; only NaN
+    # needs an element-wise test, and only floats hold NaN.
+    full = full | fill_pixels(x)[..., None, :, :]
+    if xp.isdtype(values.dtype, "real floating"):
+        full = full | xp.isnan(values)
     return xp.where(full, xp.asarray(fill_value, dtype=dtype), out)
 
 

@@ -315,7 +315,6 @@ class AlignAndStack(pk.Operator):
             _check_grid("AlignAndStack", name, gt)
         t = self.target_index
         target = grids[t]
-        _check_overlap(self.names, grids, t)
         dtypes = [np.dtype(float_dtype(namespace(gt.values), gt.values)) for gt in grids]
         dtype = functools.reduce(np.promote_types, dtypes)
         order = [t, *(i for i in range(len(grids)) if i != t)]
@@ -325,6 +324,8 @@ class AlignAndStack(pk.Operator):
             if i != t:
                 values = _resample(values, grids[i], target, self.resampling)
             bands.append(values)
+        # After resampling: a CRS pair without a coordinate operation is named as such first.
+        _check_overlap(self.names, grids, t)
         leading = {tuple(b.shape[:-3]) for b in bands}
         if len(leading) > 1:
             shapes = {self.names[i]: tuple(grids[i].shape) for i in order}
