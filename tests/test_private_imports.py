@@ -58,3 +58,29 @@ def test_no_package_imports_another_packages_private_modules():
         for path in sorted((SRC / package).rglob("*.py")):
             found += _violations(path, package)
     assert not found, "cross-package private imports:\n" + "\n".join(found)
+
+
+#: ARCHITECTURE.md: the infrastructure cores are framework-free; only their
+#: ``integrations/`` sub-packages may import the framework and the operator packages.
+_FRAMEWORK = {"pipekit", "pipekit_array", "pipekit_jax", "geotoolz", "xr_toolz"}
+
+
+def _imported_tops(path: Path) -> set[tuple[str, int]]:
+    tops = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            tops |= {(alias.name.split(".")[0], node.lineno) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            tops.add((node.module.split(".")[0], node.lineno))
+    return tops
+
+
+def test_infrastructure_cores_import_no_framework_package():
+    found = []
+    for package in ("geocatalog", "geopatcher"):
+        for path in sorted((SRC / package).rglob("*.py")):
+            if "integrations" in path.relative_to(SRC / package).parts:
+                continue
+            found += [f"{package}/{path.relative_to(SRC / package)}:{line} imports {top}"
+                      for top, line in _imported_tops(path) if top in _FRAMEWORK]  # fmt: skip
+    assert not found, "framework imports in framework-free cores:\n" + "\n".join(found)

@@ -181,16 +181,17 @@ class SpatialPatcher:
 
 
 def _values(out: Any) -> np.ndarray:
-    """The pixel array of a chip output (an array, a GeoTensor, a DataArray), as NumPy.
+    """The pixel array of a chip output on the host: an array, or a carrier's ``.values``.
 
-    Through the one carrier contract, ``pipekit_array.values_of``; imported here, not at
-    module level, so that the geopatcher core loads without the framework.
+    The core stays framework-free (arrows point down), so it reads ``.values`` here, which
+    on the host path is what ``pipekit_array.values_of`` gives too (a GeoTensor's array, a
+    DataArray's NumPy data); the integration layer unwraps through that contract. A
+    mapping's ``.values`` is a method: called.
     """
     if isinstance(out, np.ndarray):
         return out
-    from pipekit_array import values_of
-
-    return np.asarray(values_of(out))
+    values = getattr(out, "values", out)
+    return np.asarray(values() if callable(values) else values)
 
 
 class _ByIndexSink:
