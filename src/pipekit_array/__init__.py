@@ -20,6 +20,7 @@ AssertValidFraction) and metrics (RMSE, MAE, Bias, ...), written against the arr
 one operator runs on NumPy and JAX.
 """
 
+from . import metrics as metrics
 from ._carrier import (
     Carrier as Carrier,
     fill_nodata as fill_nodata,
@@ -56,6 +57,7 @@ __all__ = [
     "rewrap",
     "values_of",
     # operators
+    "metrics",
     "MeanScalar",
     "ModelOp",
     # kernels

@@ -105,7 +105,17 @@ PACKAGES = list(pk.registry.FAMILY_PACKAGES)
 
 # Examples kept beside the operators' own families (one module each, so that work on one
 # family does not touch this file); each defines EXAMPLES of the same form.
-_FAMILIES = ("active", "augment", "control", "model", "nn", "patch", "sar_fusion", "transforms")
+_FAMILIES = (
+    "active",
+    "augment",
+    "control",
+    "metrics",
+    "model",
+    "nn",
+    "patch",
+    "sar_fusion",
+    "transforms",
+)
 for _family in _FAMILIES:
     _module = importlib.import_module(f"{__package__}._examples_{_family}")
     for _target, _cases in _module.EXAMPLES.items():  # a module may add to another's target
