@@ -1,7 +1,8 @@
 """Argument validators shared by every package of the family (public).
 
 One check, one message, wherever a count, a seed, a band index, a timeout or a failure
-policy is taken: ``{owner}: {name} must be ..., got ...``.
+policy is taken: ``{owner}: {name} must be ..., got ...``; :func:`renamed_arguments` wraps
+an ``__init__`` so that a renamed keyword (``on_fail=``) gets an error naming its new name.
 
 Example:
     >>> from pipekit.validate import check_int
@@ -16,6 +17,7 @@ from ._validate import (
     check_int as check_int,
     check_on_error as check_on_error,
     check_timeout as check_timeout,
+    renamed_arguments as renamed_arguments,
 )
 
 __all__ = [
@@ -25,4 +27,5 @@ __all__ = [
     "check_int",
     "check_on_error",
     "check_timeout",
+    "renamed_arguments",
 ]

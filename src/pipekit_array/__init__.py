@@ -13,14 +13,13 @@ fill value at nodata (:func:`fill_nodata`). A stacked carrier also exposes
   to a carrier, mapped (``jax.vmap`` / chunked ``jax.lax.map``) over a stacked one;
 - :class:`MeanScalar` and :func:`nanmean_over`: NaN-ignoring mean to one scalar per sample;
 - :func:`nanpercentile`: NumPy's NaN-aware percentile ("linear" method) with an exact,
-  sort-free selection under jit.
-
-Still to come (see ``ARCHITECTURE.md``): array-valued QC (AssertValueRange, AssertNoNaN,
-AssertValidFraction) and metrics (RMSE, MAE, Bias, ...), written against the array API so
-one operator runs on NumPy and JAX.
+  sort-free selection under jit;
+- :mod:`pipekit_array.metrics` (RMSE, MAE, Bias, Correlation, R2) and
+  :mod:`pipekit_array.qc` (AssertValueRange, AssertNoNaN, AssertValidFraction), written
+  against the array API so one operator runs on NumPy and JAX.
 """
 
-from . import metrics as metrics
+from . import metrics as metrics, qc as qc
 from ._carrier import (
     Carrier as Carrier,
     fill_nodata as fill_nodata,
@@ -58,6 +57,7 @@ __all__ = [
     "values_of",
     # operators
     "metrics",
+    "qc",
     "MeanScalar",
     "ModelOp",
     # kernels

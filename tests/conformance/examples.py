@@ -107,6 +107,7 @@ PACKAGES = list(pk.registry.FAMILY_PACKAGES)
 # family does not touch this file); each defines EXAMPLES of the same form.
 _FAMILIES = (
     "active",
+    "array_qc",
     "augment",
     "control",
     "metrics",
