@@ -15,7 +15,7 @@ glue to them lives in ``geocatalog.integrations``.
 """
 
 from . import testing as testing
-from ._catalog import Catalog as Catalog, open_catalog as open_catalog
+from ._catalog import Catalog as Catalog, CatalogItem as CatalogItem, open_catalog as open_catalog
 from ._catalog_build import append_items as append_items, build_catalog as build_catalog
 from ._errors import (
     BandCountError as BandCountError,
@@ -88,6 +88,7 @@ __all__ = [
     "GeoSlice",
     # catalogs (GeoParquet 1.1)
     "Catalog",
+    "CatalogItem",
     "append_items",
     "build_catalog",
     "open_catalog",

@@ -21,7 +21,7 @@ from ._store import _NULL_TIME, _Store
 if TYPE_CHECKING:
     from ._geotensor import GeoTensor
 
-__all__ = ["Catalog", "open_catalog"]
+__all__ = ["Catalog", "CatalogItem", "open_catalog"]
 
 TimeLike = dt.datetime | dt.date | str | np.datetime64
 Where = Mapping[str, Any] | Callable[[pa.Table], Any]
@@ -38,6 +38,27 @@ def _micros(value: TimeLike | None, name: str) -> int | None:
         raise GeoValueError(str(err)) from None
     assert when is not None
     return (when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+class CatalogItem(dict):
+    """One catalog row (a plain ``dict`` of its columns) that can read its own raster.
+
+    What iterating a :class:`Catalog` yields, so a sample of a catalog is directly a list of
+    inputs for anything that loads what it is given: ``item.load()`` reads the item's
+    raster as a :class:`GeoTensor` (``item.to_slice().load()``), e.g. for
+    ``pipekit.diff.AB(...).run(catalog.sample(100))``, which loads every sample that has a
+    ``load()`` method. Equality, ``json`` and ``pickle`` are those of the dict.
+    """
+
+    __slots__ = ()
+
+    def to_slice(self) -> GeoSlice:
+        """This row as the unit of work :class:`GeoSlice` (see :func:`slice_from_row`)."""
+        return slice_from_row(self)
+
+    def load(self, **kwargs: Any) -> GeoTensor:
+        """Read the item: ``self.to_slice().load(**kwargs)`` (keywords as ``load_raster``)."""
+        return self.to_slice().load(**kwargs)
 
 
 class Catalog:
@@ -250,11 +271,12 @@ class Catalog:
         geometry = geopandas.GeoSeries.from_wkb(table.column("geometry").to_pylist())
         return geopandas.GeoDataFrame(frame, geometry=geometry.values, crs="EPSG:4326")
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        """Rows as dicts; ``geometry`` decoded to a shapely geometry."""
+    def __iter__(self) -> Iterator[CatalogItem]:
+        """Rows as dicts (:class:`CatalogItem`, which can ``load()`` itself); ``geometry``
+        decoded to a shapely geometry."""
         for row in self.to_arrow().to_pylist():
             row["geometry"] = shapely.from_wkb(row["geometry"])
-            yield row
+            yield CatalogItem(row)
 
     def iter_slices(self) -> Iterator[GeoSlice]:
         """Yield one unit of work per row: ``{"id", "href", "bounds", "crs", "datetime"}``."""

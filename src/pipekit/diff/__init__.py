@@ -1,10 +1,11 @@
 """Pipeline diffing and A/B regression: what changed between two configs, and what it does.
 
 :func:`config_diff` compares two pipeline configs structurally (operators aligned as
-sequences); :class:`AB` runs both pipelines on the same samples and reports the
-distribution of a per-sample metric, optionally through any :mod:`pipekit.parallel`
-executor (the one executor contract, :class:`pipekit.parallel.Executor`; ``Mapper`` is
-its old name, kept as an alias).
+sequences); :class:`AB` runs both pipelines on the same samples (loading those that
+``load()`` themselves, such as the rows of ``catalog.sample(100)``) and reports the
+distribution of a per-sample metric (quantiles, histogram, a PNG of it), optionally
+through any :mod:`pipekit.parallel` executor (the one executor contract,
+:class:`pipekit.parallel.Executor`; ``Mapper`` is its old name, kept as an alias).
 
 Example:
     >>> import pipekit as pk
@@ -16,8 +17,13 @@ Example:
     + Clip.p: 2
 """
 
-from ._ab import AB as AB, ABReport as ABReport, Mapper as Mapper, is_multimodal as is_multimodal
+from ._ab import AB as AB, Loadable as Loadable, Mapper as Mapper, load_sample as load_sample
 from ._config import Change as Change, ConfigDiff as ConfigDiff, config_diff as config_diff
+from ._report import (
+    ABReport as ABReport,
+    count_clusters as count_clusters,
+    is_multimodal as is_multimodal,
+)
 
 __all__ = [
     # config diff
@@ -27,6 +33,9 @@ __all__ = [
     # A/B regression
     "AB",
     "ABReport",
+    "Loadable",
     "Mapper",
+    "count_clusters",
     "is_multimodal",
+    "load_sample",
 ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..parallel import Executor, Failure
+from ._report import ABReport
 
-__all__ = ["AB", "ABReport", "Mapper", "is_multimodal"]
+__all__ = ["AB", "Loadable", "Mapper", "load_sample"]
 
 logger = logging.getLogger("pipekit.diff")
 
@@ -20,116 +20,41 @@ logger = logging.getLogger("pipekit.diff")
 Mapper = Executor
 
 
-def is_multimodal(values: Any, *, gap: float = 0.25, min_side: float = 0.1) -> bool:
-    """Flag a clearly multi-modal sample by the *gap rule*.
+@runtime_checkable
+class Loadable(Protocol):
+    """A sample that reads itself: ``load()`` returns the pipeline input.
 
-    Sort the finite values; the sample is multi-modal when some gap between consecutive
-    values exceeds ``gap`` times the range and each side of that gap holds at least
-    ``min_side`` of the samples (and at least one). Fewer than 10 values never count.
-    The rule catches the A/B failure mode a mean hides: most tiles unchanged, a sizeable
-    group regressed by a lot. It ignores the tails of one smooth mode (a tail gap has
-    few samples beyond it) and does not detect overlapping modes.
-
-    Example:
-        >>> is_multimodal([0.0] * 8 + [5.0] * 4), is_multimodal(list(range(20)))
-        (True, False)
-    """
-    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
-    v = v[np.isfinite(v)]
-    n = v.size
-    if n < 10:
-        return False
-    spread = v[-1] - v[0]
-    if spread <= 0:
-        return False
-    need = max(1, int(np.ceil(min_side * n)))
-    for i in np.flatnonzero(np.diff(v) > gap * spread):
-        if i + 1 >= need and n - i - 1 >= need:
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class ABReport:
-    """Per-sample metric values of an :class:`AB` run.
-
-    Attributes:
-        sample_ids: one id per sample (positions ``0..n-1`` unless ids were given).
-        values: the metric per sample, float64, in sample order.
-        metric: the metric's name.
+    What a catalog yields (``geocatalog.CatalogItem``, ``geocatalog.GeoSlice``): a small,
+    picklable reference to data, loaded where it is evaluated (in the worker under
+    ``parallel=``), so ``AB(...).run(catalog.sample(100))`` runs as written. An
+    ``xarray.DataArray`` qualifies too (``load()`` reads lazy data and returns itself).
     """
 
-    sample_ids: tuple[Hashable, ...]
-    values: np.ndarray
-    metric: str = "metric"
+    def load(self) -> Any: ...
 
-    def summary(
-        self, tolerance: float = 0.0, *, gap: float = 0.25, min_side: float = 0.1
-    ) -> dict[str, Any]:
-        """Distribution of the metric: n, mean, median, p95, max, fraction above tolerance.
 
-        Statistics are over the finite values (``n_nonfinite`` counts the others, which
-        count as above tolerance: a NaN metric is a regression). ``p95`` is
-        ``np.percentile(values, 95)`` (linear interpolation). ``multimodal`` applies
-        :func:`is_multimodal` with ``gap`` and ``min_side``.
-        """
-        v = np.asarray(self.values, dtype=np.float64)
-        finite = v[np.isfinite(v)]
-        stat: Callable[[Callable[[np.ndarray], Any]], float] = lambda f: (  # noqa: E731
-            float(f(finite)) if finite.size else float("nan")
-        )
-        above = ~np.isfinite(v) | (v > tolerance)
-        return {
-            "n": int(v.size),
-            "n_nonfinite": int(v.size - finite.size),
-            "mean": stat(np.mean),
-            "median": stat(np.median),
-            "p95": stat(lambda a: np.percentile(a, 95)),
-            "max": stat(np.max),
-            "tolerance": float(tolerance),
-            "fraction_above_tolerance": float(above.mean()) if v.size else float("nan"),
-            "multimodal": is_multimodal(finite, gap=gap, min_side=min_side),
-        }
-
-    def worst(self, k: int = 5) -> list[tuple[Hashable, float]]:
-        """The ``k`` samples with the largest metric (non-finite first), as ``(id, value)``."""
-        v = np.asarray(self.values, dtype=np.float64)
-        order = np.argsort(np.where(np.isfinite(v), v, np.inf), kind="stable")[::-1][:k]
-        return [(self.sample_ids[i], float(v[i])) for i in order]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able: metric name, sample ids, values and :meth:`summary`."""
-        ids = [i if isinstance(i, str | int | float | bool) else repr(i) for i in self.sample_ids]
-        return {
-            "metric": self.metric,
-            "sample_ids": ids,
-            "values": [float(x) for x in self.values],
-            "summary": self.summary(),
-        }
-
-    def __str__(self) -> str:
-        s = self.summary()
-        modal = "yes" if s["multimodal"] else "no"
-        worst = ", ".join(f"{i} ({x:.4g})" for i, x in self.worst(3))
-        return "\n".join(
-            [
-                f"A/B report: {self.metric} over {s['n']} sample(s)",
-                f"  mean {s['mean']:.4g}  median {s['median']:.4g}  p95 {s['p95']:.4g}  "
-                f"max {s['max']:.4g}",
-                f"  above tolerance {s['tolerance']:g}: {100 * s['fraction_above_tolerance']:.1f}%"
-                f"  non-finite: {s['n_nonfinite']}  multimodal: {modal}",
-                f"  worst: {worst}",
-            ]
-        )
+def load_sample(x: Any) -> Any:
+    """The default ``AB`` loader: ``x.load()`` for a :class:`Loadable` sample, else ``x``."""
+    return x.load() if isinstance(x, Loadable) and callable(x.load) else x
 
 
 class _Evaluate:
-    """``sample -> float(metric(old(x), new(x)))``; a plain class so process pools pickle it."""
+    """``sample -> float(metric(old(x), new(x)))`` with ``x = loader(sample)``.
 
-    def __init__(self, old: Callable[[Any], Any], new: Callable[[Any], Any], metric: Any) -> None:
-        self.old, self.new, self.metric = old, new, metric
+    A plain class so process pools pickle it; loading happens here, in the worker.
+    """
 
-    def __call__(self, x: Any) -> float:
+    def __init__(
+        self,
+        old: Callable[[Any], Any],
+        new: Callable[[Any], Any],
+        metric: Any,
+        loader: Callable[[Any], Any],
+    ) -> None:
+        self.old, self.new, self.metric, self.loader = old, new, metric, loader
+
+    def __call__(self, sample: Any) -> float:
+        x = self.loader(sample)
         return float(self.metric(self.old(x), self.new(x)))
 
 
@@ -148,11 +73,16 @@ class AB:
             :class:`~pipekit.parallel.Failure` (``on_error="collect"`` or
             ``"log_and_continue"``) gets a NaN metric, which the report counts as
             non-finite and above tolerance, and is logged on ``"pipekit.diff"``.
+        loader: ``sample -> input``, applied to every sample before both pipelines run
+            (in the worker when ``parallel`` is set). Default :func:`load_sample`: a
+            sample with a ``load()`` method (:class:`Loadable`: a row of
+            ``catalog.sample(100)``, a ``GeoSlice``) is loaded, anything else is the input
+            as it is. Pass e.g. ``lambda item: item.load(bands=[2, 3])`` to read otherwise.
 
     Note:
         Report the distribution, not only the mean: "mean RMSE alone hides bimodal
         regressions" (pipekit use-case report, Case 13); hence ``multimodal`` in
-        :meth:`ABReport.summary`.
+        :meth:`ABReport.summary`, its histogram and :meth:`ABReport.save_histogram`.
 
     Example:
         >>> import numpy as np
@@ -172,8 +102,9 @@ class AB:
         metric: Callable[[Any, Any], Any],
         *,
         parallel: Executor | None = None,
+        loader: Callable[[Any], Any] = load_sample,
     ) -> None:
-        for name, fn in (("old", old), ("new", new), ("metric", metric)):
+        for name, fn in (("old", old), ("new", new), ("metric", metric), ("loader", loader)):
             if not callable(fn):
                 raise TypeError(f"AB({name}=...) must be callable, got {type(fn).__name__}")
         if parallel is not None and not (isinstance(parallel, Executor) and callable(parallel.map)):
@@ -183,6 +114,7 @@ class AB:
                 f"{type(parallel).__name__}"
             )
         self.old, self.new, self.metric, self.parallel = old, new, metric, parallel
+        self.loader = loader
 
     def run(
         self, samples: Iterable[Any] | Mapping[Hashable, Any], *, with_ids: bool = False
@@ -192,7 +124,8 @@ class AB:
         Arguments:
             samples: the inputs. A mapping ``{sample_id: input}`` gives ids; so does an
                 iterable of ``(sample_id, input)`` pairs with ``with_ids=True``. Otherwise
-                each item is one input and ids are positions ``0..n-1``.
+                each item is one input and ids are positions ``0..n-1``. Items go through
+                ``loader`` first: ``catalog.sample(100)`` (rows that ``load()``) works as is.
             with_ids: whether the items of an iterable are ``(sample_id, input)`` pairs.
 
         Returns:
@@ -213,7 +146,7 @@ class AB:
             pairs = list(enumerate(samples))
         if not pairs:
             raise ValueError("AB.run got no samples; pass a non-empty iterable of inputs")
-        fn = _Evaluate(self.old, self.new, self.metric)
+        fn = _Evaluate(self.old, self.new, self.metric, self.loader)
         inputs = [x for _, x in pairs]
         results = list(self.parallel.map(fn, inputs)) if self.parallel else list(map(fn, inputs))
         for k, value in enumerate(results):
