@@ -301,3 +301,39 @@ def test_nonfinite_metric_values_count_as_regressions():
     assert s["n_nonfinite"] == 1 and s["mean"] == 0.5
     assert s["fraction_above_tolerance"] == pytest.approx(2 / 3)
     assert report.worst(2)[0][0] == "b"
+
+
+# -- what a config sets, not its defaults ------------------------------------------------------
+
+
+def test_added_and_removed_operators_print_only_their_non_default_arguments():
+    import geotoolz as gz
+
+    old = pk.Sequential([gz.radiometry.PercentileClip(p_min=2, p_max=98), gz.indices.NDVI(2, 3)])
+    new = pk.Sequential(
+        [
+            gz.radiometry.PercentileClip(p_min=1, p_max=98),
+            gz.sar.LeeSpeckle(window=5),
+            gz.indices.NDVI(2, 3),
+        ]
+    )
+    diff = config_diff(old, new)
+    # LeeSpeckle's enl=None and PercentileClip's axis/method defaults are not printed.
+    assert str(diff) == (
+        "- PercentileClip.p_min: 2.0\n"
+        "+ PercentileClip.p_min: 1.0\n"
+        "+ LeeSpeckle (added before NDVI): {window: 5}"
+    )
+    assert diff.changes[1].new == {"_target_": "geotoolz.sar.LeeSpeckle", "window": 5, "enl": None}
+    back = config_diff(new, old)
+    assert str(back).splitlines()[-1] == "- LeeSpeckle (removed before NDVI): {window: 5}"
+    # All defaults: nothing set; a set default-typed value (enl) and a nested op show.
+    nested = pk.Sequential([old, pk.Sequential([gz.sar.LeeSpeckle(enl=4.0)])])
+    assert str(config_diff(pk.Sequential([old]), nested)) == (
+        "+ Sequential (added after Sequential): {ops: [LeeSpeckle{enl: 4.0}]}"
+    )
+    plain = pk.Sequential([gz.indices.NDVI(2, 3)])
+    added = config_diff(plain, pk.Sequential([gz.sar.LeeSpeckle(), gz.indices.NDVI(2, 3)]))
+    assert str(added) == "+ LeeSpeckle (added before NDVI): {}"
+    tupled = pk.Sequential([gz.radiometry.PercentileClip(axis=(-2, -1)), gz.indices.NDVI(2, 3)])
+    assert str(config_diff(plain, tupled)) == "+ PercentileClip (added before NDVI): {}"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from .._operator import Operator
+from .._registry import lookup
 from .._state import TARGET
 from ._format import format_value, short_name
 
@@ -58,7 +60,7 @@ class Change:
         where = f"{self.kind} before {self.before}" if self.before else self.kind
         if not self.before and self.after:
             where = f"{self.kind} after {self.after}"
-        return [f"{sign} {name} ({where}): {format_value(_params(value))}"]
+        return [f"{sign} {name} ({where}): {format_value(_params(set_arguments(value)))}"]
 
     def to_dict(self) -> dict[str, Any]:
         """The change as JSON-able plain data."""
@@ -109,6 +111,11 @@ def config_diff(old: Operator | Mapping[str, Any], new: Operator | Mapping[str, 
     unchanged steps anchor it, then, between anchors, on class names (``_target_``), so
     a step whose parameters changed pairs with its old self and is diffed parameter by
     parameter. Graph nodes are aligned by node name in execution order.
+
+    An added or removed operator prints the arguments its config *sets*, leaving out those
+    equal to its class's constructor defaults (:func:`set_arguments`), e.g.
+    ``+ LeeSpeckle (added before NDVI): {window: 5}``; :attr:`Change.new` / ``old`` keep
+    the whole config.
 
     Arguments:
         old: the reference pipeline.
@@ -174,6 +181,39 @@ def _owner(c: Change) -> str:
     if c.param is not None and path.endswith(c.param):
         path = path[: -len(c.param)].rstrip(".")
     return path or "<root>"
+
+
+def _defaults(target: str) -> dict[str, Any]:
+    """Constructor defaults of the registered class ``target`` ({} if it is not registered)."""
+    cls = lookup(target)
+    if cls is None:
+        return {}
+    try:
+        parameters = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {n: p.default for n, p in parameters.items() if p.default is not inspect.Parameter.empty}
+
+
+def set_arguments(value: Any) -> Any:
+    """Config data with every operator's default-valued arguments left out (nested too).
+
+    What a config *sets*: an added ``LeeSpeckle(window=5)`` prints ``{window: 5}``, not
+    its ``enl: null`` default as well. Defaults come from the constructor signature of the
+    registered class (``pipekit.registry.lookup``; nothing is imported); a ``_target_``
+    that is not registered keeps every argument. Values compare as canonical JSON, so a
+    tuple default equals the list in a state.
+    """
+    if isinstance(value, Mapping):
+        defaults = _defaults(str(value[TARGET])) if _is_op(value) else {}
+        return {
+            k: set_arguments(v)
+            for k, v in value.items()
+            if not (k in defaults and _key(defaults[k]) == _key(v))
+        }
+    if isinstance(value, list | tuple):
+        return [set_arguments(v) for v in value]
+    return value
 
 
 def _params(state: Any) -> Any:
