@@ -341,3 +341,49 @@ def test_yaml_round_trip_pickle_and_model_refusal(catalog):
     ]
     with pytest.raises(pk.ConfigError, match="forbid_in_yaml"):
         pk.dumps_yaml(ActiveSampler(BASE, uq_score(), k=4))
+
+
+# ---------------------------------------------------------------------- host (NumPy) models
+
+WEIGHTS = np.random.default_rng(11).normal(size=(13,)).astype(np.float32)
+
+
+def numpy_sigma(x: np.ndarray) -> np.ndarray:
+    """A host model: plain NumPy (np.asarray refuses tracers), softplus of a band mix."""
+    y = np.tensordot(WEIGHTS, np.asarray(x) / np.float32(10_000), axes=(0, 0))
+    return np.logaddexp(np.float32(0), y)
+
+
+class JaxSigma(eqx.Module):
+    """The same model in jax.numpy."""
+
+    weights: jax.Array
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jax.nn.softplus(jnp.tensordot(self.weights, x / 10_000.0, axes=(0, 0)))
+
+
+def sigma_score(model: Any) -> pk.Sequential:
+    return pk.Sequential([gz.radiometry.ToFloat32(), pa.ModelOp(model), pa.MeanScalar()])
+
+
+@pytest.mark.parametrize("mode", ["top", "bottom"])
+def test_numpy_and_jax_models_select_the_same_chips(catalog, mode):
+    host = ActiveSampler(BASE, sigma_score(numpy_sigma), k=9, mode=mode)
+    device = ActiveSampler(BASE, sigma_score(JaxSigma(jnp.asarray(WEIGHTS))), k=9, mode=mode)
+    got_host, got_device = host(catalog), device(catalog)
+    assert [(c.item_id, c.row, c.col) for c in got_host] == [
+        (c.item_id, c.row, c.col) for c in got_device
+    ]
+    np.testing.assert_allclose([c.score for c in got_host], [c.score for c in got_device],
+                               rtol=1e-5)  # fmt: skip
+    assert_matches(got_host, brute_force(catalog, sigma_score(numpy_sigma), 9, mode))
+    # One scene: NumPy, and a concrete JAX scene (scored on the host, returned as JAX).
+    scene = synthetic_scene(*SHAPE, seed=5)
+    order, _ = scene_oracle(scene, sigma_score(numpy_sigma), 9, mode)
+    on_jax = host(jax.tree.map(jnp.asarray, scene))
+    assert isinstance(on_jax.scores, jax.Array)
+    for sel in (host(scene), on_jax, device(scene)):
+        assert np.asarray(sel.index).tolist() == order
+    with pytest.raises(pa.ModelTracingError, match="could not be traced"):
+        eqx.filter_jit(host)(jax.tree.map(jnp.asarray, scene))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
@@ -24,10 +25,22 @@ from geopatcher import (
 )
 from geopatcher.integrations.pipekit import ApplyToChips, GridSampler, Stitch
 from pipekit.validate import check_int
+from pipekit_array import ModelTracingError
 
 from .._errors import GeotoolzTypeError
 
 __all__ = ["MODES", "ActiveSampler", "ChipSelection", "Mode", "ScoredChip"]
+
+logger = logging.getLogger("geotoolz.patch_ops")
+
+#: What tracing a score op that needs concrete NumPy arrays raises (a ModelOp around a
+#: NumPy function, a Lambda calling np.asarray or branching on values).
+_UNTRACEABLE = (
+    ModelTracingError,
+    jax.errors.TracerArrayConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+)
 
 #: Which end of the ranking ``ActiveSampler`` keeps: the highest scores or the lowest.
 Mode = Literal["top", "bottom"]
@@ -157,6 +170,12 @@ class ActiveSampler(pk.Operator):
         Compile reuse: :meth:`sample` scores every scene with one ``eqx.filter_jit``
         function, traced once per scene shape, dtype, lattice (sensor grid and CRS) and
         fill value, so a catalog of same-grid scenes compiles once.
+
+        Host models: a ``score_op`` that JAX cannot trace (a ``pa.ModelOp`` around a plain
+        NumPy function or a scikit-learn model) is run on the host: :meth:`sample` (and a
+        concrete JAX scene outside ``jit``) falls back to the NumPy path, chip by chip,
+        with the same ranking rules, so both kinds of model select the same chips. Under
+        ``jit`` such a model cannot run (wrap it in ``jax.pure_callback``).
     """
 
     base: SpatialPatcher = eqx.field(static=True)
@@ -243,7 +262,13 @@ class ActiveSampler(pk.Operator):
             [GridSampler(self.base), ApplyToChips(self.score_op, self.batch_size),
              Stitch(SpatialByIndex())]
         )  # fmt: skip
-        results = pipeline(scene)
+        try:
+            results = pipeline(scene)
+        except _UNTRACEABLE:
+            if isinstance(scene.values, jax.core.Tracer):
+                raise  # under jit / vmap: nothing concrete to run on the host
+            chosen = self.select(jax.tree.map(np.asarray, scene))  # a host (NumPy) model
+            return jax.tree.map(jnp.asarray, chosen)
         scores = _check_scores(results.values, n)
         k = min(self.k, n)
         priority = _priority(scores, self.mode)
@@ -288,6 +313,7 @@ class ActiveSampler(pk.Operator):
             )
         h, w = self.base.geometry.size
         best: list[tuple[int, int, int, float, GeoSlice, int, int]] = []
+        on_host = False  # set once score_op proves untraceable: a NumPy model
         for s, sl in enumerate(catalog.iter_slices()):
             scene = loader(sl)
             if not isinstance(scene, GeoTensor):
@@ -298,7 +324,17 @@ class ActiveSampler(pk.Operator):
             if len(self.base.offsets(tuple(scene.shape[-2:]))) == 0:
                 continue
             row0, col0 = _position_in_source(sl, scene)
-            chosen = jax.device_get(_select_compiled(self, jax.tree.map(jnp.asarray, scene)))
+            if not on_host:
+                try:
+                    chosen = jax.device_get(
+                        _select_compiled(self, jax.tree.map(jnp.asarray, scene))
+                    )
+                except _UNTRACEABLE as err:
+                    on_host = True
+                    logger.info("ActiveSampler: score_op cannot be traced (%s); scoring "
+                                "on the host with NumPy", type(err).__name__)  # fmt: skip
+            if on_host:
+                chosen = self.select(jax.tree.map(np.asarray, scene))
             scores = np.asarray(chosen.scores, dtype=np.float64)
             keys = _priority(scores, self.mode).tolist()
             for key, score, i, (r, c) in zip(keys, scores.tolist(), chosen.index.tolist(),
