@@ -4,7 +4,8 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
 (normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
-sensors on different grids and stacking their bands).
+sensors on different grids and stacking their bands), :mod:`geotoolz.correction`
+(calibration, dark-object subtraction, COST surface reflectance).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -31,6 +32,7 @@ from . import (
     augment as augment,
     catalog_ops as catalog_ops,
     cloud as cloud,
+    correction as correction,
     fusion as fusion,
     indices as indices,
     patch_ops as patch_ops,
@@ -64,6 +66,7 @@ __all__ = [
     "augment",
     "catalog_ops",
     "cloud",
+    "correction",
     "fusion",
     "indices",
     "patch_ops",

@@ -109,6 +109,7 @@ _FAMILIES = (
     "active",
     "augment",
     "control",
+    "correction",
     "metrics",
     "model",
     "nn",
