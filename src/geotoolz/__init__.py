@@ -5,7 +5,8 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 (normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
 sensors on different grids and stacking their bands), :mod:`geotoolz.correction`
-(calibration, dark-object subtraction, COST surface reflectance).
+(calibration, dark-object subtraction, COST surface reflectance), :mod:`geotoolz.io`
+(reading rasters from URIs, writing COGs).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -35,6 +36,7 @@ from . import (
     correction as correction,
     fusion as fusion,
     indices as indices,
+    io as io,
     patch_ops as patch_ops,
     radiometry as radiometry,
     sar as sar,
@@ -69,6 +71,7 @@ __all__ = [
     "correction",
     "fusion",
     "indices",
+    "io",
     "patch_ops",
     "radiometry",
     "sar",

@@ -110,6 +110,7 @@ _FAMILIES = (
     "augment",
     "control",
     "correction",
+    "io",
     "metrics",
     "model",
     "nn",

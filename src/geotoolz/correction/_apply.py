@@ -15,8 +15,9 @@ __all__ = ["Bands", "finish"]
 class Bands:
     """The input as floats (nodata NaN), its namespace and its band layout."""
 
-    def __init__(self, owner: str, x: Any, keep_bands: tuple[int, ...],
-                 sun_zenith_band: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, owner: str, x: Any, keep_bands: tuple[int, ...], sun_zenith_band: int | None = None
+    ) -> None:
         values = values_of(x)
         self.xp = namespace(values)
         self.layout: BandLayout = band_layout(owner, values, keep_bands, sun_zenith_band)

@@ -79,8 +79,9 @@ def band_layout(
     return BandLayout(n, corrected, kept, sza, out)
 
 
-def per_band(owner: str, name: str, value: float | tuple[float, ...], layout: BandLayout,
-             neutral: float) -> np.ndarray:  # fmt: skip
+def per_band(
+    owner: str, name: str, value: float | tuple[float, ...], layout: BandLayout, neutral: float
+) -> np.ndarray:
     """``(n,)`` float64: ``value`` at the corrected bands, ``neutral`` at the others.
 
     A single number applies to every corrected band; a sequence must hold one number per

@@ -120,8 +120,11 @@ class DarkObjectSubtraction(pk.Operator):
         self.scale = _check_scale(owner, scale)
         self.keep_bands = check_keep_bands(owner, keep_bands)
         if esun is None:
-            given = {"sun_zenith": sun_zenith, "day_of_year": day_of_year,
-                     "earth_sun_distance": earth_sun_distance}  # fmt: skip
+            given = {
+                "sun_zenith": sun_zenith,
+                "day_of_year": day_of_year,
+                "earth_sun_distance": earth_sun_distance,
+            }
             extra = {k: v for k, v in given.items() if v is not None}
             if extra:
                 raise pk.ConfigError(
@@ -151,8 +154,7 @@ class DarkObjectSubtraction(pk.Operator):
         bands = Bands(owner, x, self.keep_bands)
         v, xp = bands.values, bands.xp
         if self.esun is None:
-            one_percent = per_band(owner, "scale", DARK_REFLECTANCE * self.scale,
-                                   bands.layout, 0.0)  # fmt: skip
+            one_percent = per_band(owner, "scale", DARK_REFLECTANCE * self.scale, bands.layout, 0.0)
         else:
             _, _, d = resolve_distance(owner, self.day_of_year, self.earth_sun_distance)
             esun = per_band(owner, "esun", self.esun, bands.layout, 0.0)

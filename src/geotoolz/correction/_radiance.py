@@ -128,9 +128,10 @@ class RadianceToReflectance(pk.Operator):
             )
         self.sun_zenith = None if sun_zenith is None else check_sun_zenith(owner, sun_zenith)
         self.sun_zenith_band = (
-            None if sun_zenith_band is None else check_index(owner, "sun_zenith_band",
-                                                             sun_zenith_band)
-        )  # fmt: skip
+            None
+            if sun_zenith_band is None
+            else check_index(owner, "sun_zenith_band", sun_zenith_band)
+        )
         self.day_of_year, self.earth_sun_distance, _ = resolve_distance(
             owner, day_of_year, earth_sun_distance
         )
