@@ -4,7 +4,9 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
 (normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
-sensors on different grids and stacking their bands).
+sensors on different grids and stacking their bands), :mod:`geotoolz.correction`
+(calibration, dark-object subtraction, COST surface reflectance), :mod:`geotoolz.io`
+(reading rasters from URIs, writing COGs).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -31,8 +33,10 @@ from . import (
     augment as augment,
     catalog_ops as catalog_ops,
     cloud as cloud,
+    correction as correction,
     fusion as fusion,
     indices as indices,
+    io as io,
     patch_ops as patch_ops,
     radiometry as radiometry,
     sar as sar,
@@ -64,8 +68,10 @@ __all__ = [
     "augment",
     "catalog_ops",
     "cloud",
+    "correction",
     "fusion",
     "indices",
+    "io",
     "patch_ops",
     "radiometry",
     "sar",

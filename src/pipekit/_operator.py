@@ -40,7 +40,11 @@ class Operator(eqx.Module):
     ``forbid_in_yaml = True`` on operators that hold a Python callable: dumping them and
     every loader refuse them. Where that depends on the config (``pipekit_array.ModelOp``
     is YAML-able around a YAML-able Operator, not around a function), override
-    :meth:`_forbidden_in_yaml` instead.
+    :meth:`_forbidden_in_yaml` instead. Set ``side_effects = True`` on operators whose
+    config names a place they write to (``geotoolz.io.WriteCOG``'s path template): trusted
+    YAML (:func:`pipekit.loads_yaml`) builds them, the sandboxed loader never does, even
+    when they are allow-listed, and :func:`pipekit.registry.public_operators` leaves them
+    out of allow-lists.
 
     Example:
         >>> import numpy as np
@@ -53,6 +57,7 @@ class Operator(eqx.Module):
     """
 
     forbid_in_yaml: ClassVar[bool] = False
+    side_effects: ClassVar[bool] = False
     _takes_key: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

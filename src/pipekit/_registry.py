@@ -144,6 +144,16 @@ def resolve_sandboxed(name: object, path: str, allowed: frozenset[str]) -> type[
         raise UntrustedTargetError(
             name, path, "allow-listed but not registered (the sandbox imports nothing)"
         )
+    if cls.side_effects:
+        # An untrusted document must not choose where this process writes, whatever the
+        # allow-list says.
+        raise UntrustedTargetError(
+            name,
+            path,
+            f"{cls.__name__} writes outside the process (side_effects) and is never built "
+            "by the sandboxed loader; load trusted YAML with pipekit.loads_yaml, or build "
+            "the writer in Python after the sandboxed pipeline",
+        )
     return _check_loadable(cls, name, path)
 
 
@@ -185,7 +195,9 @@ def public_operators(
             operators to include; they are imported first (this runs at trusted start-up,
             never inside the sandbox). ``None`` keeps every registered package.
         exclude_classes: classes, class names (``"Lambda"``) or full targets to leave out.
-        include_forbidden: keep ``forbid_in_yaml`` classes (the sandbox refuses them anyway).
+        include_forbidden: keep ``forbid_in_yaml`` and ``side_effects`` classes (writers);
+            the sandbox refuses both anyway. Without it, an allow-list built from this
+            never names an operator that writes files.
 
     Returns:
         ``{target: class}``, sorted by target, of concrete, public operators.
@@ -212,7 +224,7 @@ def public_operators(
             continue
         if "<locals>" in name or any(part.startswith("_") for part in name.split(".")):
             continue
-        if is_abstract(cls) or (cls.forbid_in_yaml and not include_forbidden):
+        if is_abstract(cls) or ((cls.forbid_in_yaml or cls.side_effects) and not include_forbidden):
             continue
         if name in excluded or cls.__name__ in excluded:
             continue

@@ -146,7 +146,8 @@ def loads_yaml_sandboxed(
     """Build an operator from *untrusted* YAML, resolving only allow-listed operators.
 
     Guarantees: nothing is imported; a ``_target_`` resolves only if it is in ``allowed``
-    *and* already registered; ``forbid_in_yaml`` classes (Lambda, Tap, Sink, ...) are refused
+    *and* already registered; ``forbid_in_yaml`` classes (Lambda, Tap, Sink, ...) and
+    ``side_effects`` classes (writers such as ``geotoolz.io.WriteCOG``) are refused
     even when listed, and so is any operator built whose own config is not YAML-able
     (:meth:`Operator._forbidden_in_yaml`, e.g. a ModelOp whose ``model`` is not an
     Operator); YAML tags outside the core schema, anchors and aliases are refused; the

@@ -34,6 +34,15 @@ def call_single(op: pk.Operator, x: Any) -> Any:
 ON_BARE_VALUES = {"nodata": "called on x.values: a bare array has no fill value (NaN only)"}
 
 
+#: ``Case.extra`` of host I/O operators: reading or writing a file has no traced form, so
+#: the jit checks (NumPy == jit, no retrace) and the nodata checks (run eager and jit) do
+#: not apply; their behaviour is tested against rasterio in tests/geotoolz/test_io.py.
+ON_HOST = {
+    "jit": "host I/O: a file is read or written eagerly; there is no traced path",
+    "nodata": "host I/O: nodata round-trips through the file (tests/geotoolz/test_io.py)",
+}
+
+
 @dataclass(frozen=True)
 class Case:
     op: pk.Operator

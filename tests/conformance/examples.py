@@ -110,6 +110,8 @@ _FAMILIES = (
     "array_qc",
     "augment",
     "control",
+    "correction",
+    "io",
     "metrics",
     "model",
     "nn",

@@ -50,6 +50,26 @@ def test_refuses_forbidden_classes_even_when_allow_listed():
         pk.loads_yaml_sandboxed(text, allowed=["pipekit.Tap"])
 
 
+class WriteTo(AddConst):
+    """A stand-in writer: config naming a destination (``side_effects``)."""
+
+    side_effects = True
+
+
+def test_refuses_side_effect_classes_even_when_allow_listed_but_trusted_yaml_builds_them():
+    text = pk.dumps_yaml(WriteTo(1.0))
+    target = "tests.pipekit.test_sandbox.WriteTo"
+    with pytest.raises(pk.UntrustedTargetError, match="writes outside the process"):
+        pk.loads_yaml_sandboxed(text, allowed=[target])
+    assert pk.loads_yaml(text) == WriteTo(1.0)
+    listed = pk.registry.public_operators(include_modules=["tests.pipekit.test_sandbox"])
+    assert target not in listed
+    every = pk.registry.public_operators(
+        include_modules=["tests.pipekit.test_sandbox"], include_forbidden=True
+    )
+    assert target in every
+
+
 def test_refuses_python_object_apply_tag():
     err = refused(in_pipeline("!!python/object/apply:os.system ['echo pwned']"))
     assert isinstance(err, pk.UntrustedTargetError)
