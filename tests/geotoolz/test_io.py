@@ -142,6 +142,15 @@ def test_read_raster_errors_teach(cog):
         gz.io.ReadRaster()(np.zeros((1, 2, 2)))
 
 
+def test_read_raster_passes_an_in_memory_geotensor_through_only_without_options(cog):
+    gt = gz.io.ReadRaster()(cog)
+    assert gz.io.ReadRaster()(gt) is gt  # one pipeline file for pipeline(gt) and rerun(uri)
+    with pytest.raises(gz.GeotoolzTypeError, match=r"ReadRaster: got a GeoTensor .*\['indexes'\]"):
+        gz.io.ReadRaster(indexes=[3])(gt)
+    with pytest.raises(gz.GeotoolzTypeError, match=r"ReadRaster reads a path .* got ndarray"):
+        gz.io.ReadRaster()(np.zeros((2, 3, 3)))
+
+
 def test_read_raster_yaml_round_trip_normalises_config(cog):
     op = gz.io.ReadRaster(indexes=3, bounds=[400000, 4499700, 400200, 4499900], crs=32630)
     again = pk.loads_yaml_sandboxed(pk.dumps_yaml(op), allowed=["geotoolz.io.ReadRaster"])

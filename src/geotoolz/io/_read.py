@@ -40,6 +40,11 @@ class ReadRaster(pk.Operator):
         crs, resolution, shape: a target grid to warp onto (``resolution`` or ``shape``).
         resampling: kernel used when the grid changes (rasterio ``Resampling`` names).
 
+    A GeoTensor input passes through unchanged when no option is set, so one pipeline
+    file serves both callers: a service that already holds the scene in memory
+    (``pipeline(gt)``) and an artifact rerun from its recorded URI. With options set, a
+    GeoTensor is refused: the options would silently not apply.
+
     Host I/O: it runs eagerly (a file has no traced form); put ``eqx.filter_jit`` around
     the steps after it.
 
@@ -98,12 +103,24 @@ class ReadRaster(pk.Operator):
         self.resolution, self.shape = sl.resolution, sl.shape
         self.resampling = resampling
 
+    def _options(self) -> dict[str, Any]:
+        names = ("bounds", "bounds_crs", "window", "indexes", "crs", "resolution", "shape")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
     def _apply(self, x: Any) -> GeoTensor:
+        if isinstance(x, GeoTensor):
+            options = self._options()
+            if not options:
+                return x
+            raise GeotoolzTypeError(
+                f"ReadRaster: got a GeoTensor already in memory, but the options "
+                f"{sorted(options)} only apply to a read; pass the path / URI (or a GeoSlice), "
+                "or drop the options"
+            )
         if not isinstance(x, str | os.PathLike | GeoSlice):
             raise GeotoolzTypeError(
-                f"ReadRaster reads a path / URI string or a geocatalog.GeoSlice, got "
-                f"{type(x).__name__}; it is the first step of a pipeline that starts from a "
-                "file (drop it where the pipeline already receives a GeoTensor)"
+                f"ReadRaster reads a path / URI string or a geocatalog.GeoSlice (or passes a "
+                f"GeoTensor through when no option is set), got {type(x).__name__}"
             )
         return load_raster(
             x,
