@@ -10,9 +10,22 @@
 - :func:`synthetic_fusion_scenes`: optical, Sentinel-1 and DEM scenes of one ground truth,
   plus labels on the optical grid that need all three sensors.
 
+- :func:`gaussian_plume`: the column enhancement (kg/m² or ppm·m) of a steady Gaussian
+  methane plume from a point source, with a closed-form mass budget (Q/U per metre).
+
 Everything here is NumPy and geocatalog only (no pipeline framework).
 """
 
+from ._plume import (
+    CH4_MOLAR_MASS as CH4_MOLAR_MASS,
+    GAS_CONSTANT as GAS_CONSTANT,
+    STABILITY_CLASSES as STABILITY_CLASSES,
+    STANDARD_PRESSURE as STANDARD_PRESSURE,
+    STANDARD_TEMPERATURE as STANDARD_TEMPERATURE,
+    gaussian_plume as gaussian_plume,
+    kg_m2_per_ppm_m as kg_m2_per_ppm_m,
+    pasquill_gifford_sigmas as pasquill_gifford_sigmas,
+)
 from ._scene import (
     COVER_SOIL as COVER_SOIL,
     COVER_VEGETATION as COVER_VEGETATION,
@@ -51,4 +64,13 @@ __all__ = [
     "DEM_BANDS",
     "FUSION_CLASSES",
     "UPLAND_METRES",
+    # methane plumes
+    "gaussian_plume",
+    "kg_m2_per_ppm_m",
+    "pasquill_gifford_sigmas",
+    "CH4_MOLAR_MASS",
+    "GAS_CONSTANT",
+    "STABILITY_CLASSES",
+    "STANDARD_PRESSURE",
+    "STANDARD_TEMPERATURE",
 ]
