@@ -1,0 +1,24 @@
+"""Methane plumes: enhancement retrieval, plume masking and source-rate quantification."""
+
+from ._area import pixel_areas as pixel_areas
+from ._components import component_sizes as component_sizes, label_components as label_components
+from ._ime import (
+    VARON2021_S2_U_EFF as VARON2021_S2_U_EFF,
+    ColumnToMass as ColumnToMass,
+    IMEFlux as IMEFlux,
+    calibrate_u_eff as calibrate_u_eff,
+)
+from ._plume import PlumeMask as PlumeMask, robust_threshold as robust_threshold
+
+__all__ = [
+    # plume masking and quantification
+    "ColumnToMass",
+    "IMEFlux",
+    "PlumeMask",
+    "VARON2021_S2_U_EFF",
+    "calibrate_u_eff",
+    "component_sizes",
+    "label_components",
+    "pixel_areas",
+    "robust_threshold",
+]
