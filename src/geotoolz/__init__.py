@@ -4,7 +4,8 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
 (normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
-sensors on different grids and stacking their bands).
+sensors on different grids and stacking their bands), :mod:`geotoolz.methane` (CH4
+absorption and matched filter).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -33,6 +34,7 @@ from . import (
     cloud as cloud,
     fusion as fusion,
     indices as indices,
+    methane as methane,
     patch_ops as patch_ops,
     radiometry as radiometry,
     sar as sar,
@@ -66,6 +68,7 @@ __all__ = [
     "cloud",
     "fusion",
     "indices",
+    "methane",
     "patch_ops",
     "radiometry",
     "sar",
