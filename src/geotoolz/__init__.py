@@ -4,8 +4,9 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
 (normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
-sensors on different grids and stacking their bands), :mod:`geotoolz.methane` (plume
-masking, IME source rates, Sentinel-2 multi-band retrievals).
+sensors on different grids and stacking their bands), :mod:`geotoolz.methane` (CH4
+absorption, matched filter, plume masking, IME source rates, Sentinel-2 multi-band
+retrievals).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 

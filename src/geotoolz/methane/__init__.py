@@ -1,5 +1,9 @@
-"""Methane plumes: enhancement retrieval, plume masking and source-rate quantification."""
+"""Methane: CH4 absorption, enhancement retrieval, plume masking and source rates."""
 
+from ._absorption import (
+    ch4_absorption_spectrum as ch4_absorption_spectrum,
+    ch4_unit_absorption as ch4_unit_absorption,
+)
 from ._area import pixel_areas as pixel_areas
 from ._components import component_sizes as component_sizes, label_components as label_components
 from ._ime import (
@@ -11,6 +15,9 @@ from ._ime import (
 from ._plume import PlumeMask as PlumeMask, robust_threshold as robust_threshold
 
 __all__ = [
+    # absorption
+    "ch4_absorption_spectrum",
+    "ch4_unit_absorption",
     # plume masking and quantification
     "ColumnToMass",
     "IMEFlux",
