@@ -99,3 +99,19 @@ def test_plume_model_is_framework_free():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_s2_pair_injects_beer_lambert_absorption_in_b11_and_b12():
+    from geocatalog.testing import synthetic_s2_methane_pair
+
+    pair = synthetic_s2_methane_pair(48, 48, k_b11=-6e-7, k_b12=-3.7e-6, seed=4, noise_sd=0.0,
+                                     reference_gain=1.0)  # fmt: skip
+    dx = pair.enhancement.values[0]
+    ratio = pair.target.values / pair.reference.values
+    np.testing.assert_allclose(ratio[3], np.exp(-3.7e-6 * dx), rtol=1e-6)
+    np.testing.assert_allclose(ratio[2], np.exp(-6e-7 * dx), rtol=1e-6)
+    np.testing.assert_allclose(ratio[:2], 1.0, rtol=1e-6)
+    b12_over_b11 = pair.reference.values[3] / pair.reference.values[2]
+    assert b12_over_b11.max() - b12_over_b11.min() > 0.2  # a heterogeneous SWIR surface
+    with pytest.raises(GeoValueError, match=r"k_b11 and k_b12 are unit absorptions .* <= 0"):
+        synthetic_s2_methane_pair(8, 8, k_b11=1e-6, k_b12=-1e-6)

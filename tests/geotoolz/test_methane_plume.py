@@ -22,12 +22,17 @@ from scipy import ndimage, stats
 import pipekit as pk
 from geocatalog import GeoTensor
 from geocatalog.testing import gaussian_plume
-from geotoolz import GeotoolzTypeError
+from geotoolz import GeotoolzTypeError, GeotoolzValueError
 from geotoolz.methane import (
+    S2_SWIR_CENTERS_NM,
+    S2_SWIR_FWHM_NM,
     ColumnToMass,
     IMEFlux,
+    MultiBandMultiPass,
+    MultiBandSinglePass,
     PlumeMask,
     calibrate_u_eff,
+    ch4_unit_absorption,
     component_sizes,
     label_components,
     pixel_areas,
@@ -259,3 +264,51 @@ def test_calibrated_ime_recovers_held_out_rates_within_15_percent():
         out = measure(flux, wind, stability, seed)
         estimate = float(out["ime_kg"]) * (a * wind + b) / float(out["length_m"]) * 3600.0
         assert estimate == pytest.approx(flux, rel=0.15), (flux, wind, stability)
+
+
+def s2_pair(heterogeneity, seed=2):
+    from geocatalog.testing import synthetic_s2_methane_pair
+
+    k11, k12 = ch4_unit_absorption(S2_SWIR_CENTERS_NM, S2_SWIR_FWHM_NM, 2.0)
+    return synthetic_s2_methane_pair(96, 96, k_b11=k11, k_b12=k12, seed=seed,
+                                     heterogeneity=heterogeneity)  # fmt: skip
+
+
+def test_multiband_single_pass_by_numpy_formula():
+    pair = s2_pair(0.5)
+    r11, r12 = pair.target.values[2].astype(np.float64), pair.target.values[3].astype(np.float64)
+    c = (r11 * r12).sum() / (r12 * r12).sum()
+    want = (c * r12 - r11) / r11
+    got = MultiBandSinglePass(b11=2, b12=3, output="delta_r")(pair.target)
+    np.testing.assert_allclose(got.values, want, atol=2e-5)
+    k11, k12 = ch4_unit_absorption([1610.0], [90.0])[0], ch4_unit_absorption([2190.0], [180.0])[0]
+    ppm = MultiBandSinglePass(b11=2, b12=3)(pair.target)
+    np.testing.assert_allclose(ppm.values, np.log1p(want) / (k12 - k11), rtol=1e-3, atol=10.0)
+
+
+def test_multi_pass_recovers_the_plume_and_beats_single_pass_on_a_heterogeneous_surface():
+    pair = s2_pair(1.0)
+    truth = pair.enhancement.values[0]
+    inside, outside = truth > 2000.0, truth < 100.0
+    mbmp = MultiBandMultiPass(b11=2, b12=3)(pair.target, pair.reference).values
+    mbsp = MultiBandSinglePass(b11=2, b12=3)(pair.target).values
+    corr = np.corrcoef(mbmp[inside], truth[inside])[0, 1]
+    assert corr >= 0.8
+    background = mbmp[outside]
+    assert abs(np.median(background)) < 0.5 * background.std()  # ~0 up to the noise
+    assert np.corrcoef(mbsp[inside], truth[inside])[0, 1] < corr - 0.3
+    assert mbsp[outside].std() > 5 * background.std()  # surface structure read as methane
+    jitted = eqx.filter_jit(MultiBandMultiPass(b11=2, b12=3))(
+        *jax.tree.map(jnp.asarray, (pair.target, pair.reference))
+    )
+    np.testing.assert_allclose(np.asarray(jitted.values), mbmp, rtol=1e-3, atol=1.0)
+
+
+def test_multiband_arguments_are_checked():
+    with pytest.raises(pk.ConfigError, match=r"MultiBandSinglePass: fwhm_nm must be two positive"):
+        MultiBandSinglePass(b11=2, b12=3, fwhm_nm=(90.0,))
+    with pytest.raises(pk.ConfigError, match=r"MultiBandMultiPass: amf must be a positive number"):
+        MultiBandMultiPass(b11=2, b12=3, amf=0.0)
+    pair = s2_pair(0.0)
+    with pytest.raises(GeotoolzValueError, match=r"shapes must match; got target \(4, 96, 96\)"):
+        MultiBandMultiPass(b11=2, b12=3)(pair.target, pair.reference[..., :10, :])

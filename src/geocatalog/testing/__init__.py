@@ -12,6 +12,8 @@
 
 - :func:`gaussian_plume`: the column enhancement (kg/m² or ppm·m) of a steady Gaussian
   methane plume from a point source, with a closed-form mass budget (Q/U per metre).
+- :func:`synthetic_s2_methane_pair`: S2-like target and reference passes over one
+  heterogeneous surface, the target with a plume absorbing in B11/B12 (Beer–Lambert).
 
 Everything here is NumPy and geocatalog only (no pipeline framework).
 """
@@ -25,6 +27,11 @@ from ._plume import (
     gaussian_plume as gaussian_plume,
     kg_m2_per_ppm_m as kg_m2_per_ppm_m,
     pasquill_gifford_sigmas as pasquill_gifford_sigmas,
+)
+from ._s2_methane import (
+    S2_METHANE_BANDS as S2_METHANE_BANDS,
+    S2MethanePair as S2MethanePair,
+    synthetic_s2_methane_pair as synthetic_s2_methane_pair,
 )
 from ._scene import (
     COVER_SOIL as COVER_SOIL,
@@ -66,6 +73,9 @@ __all__ = [
     "UPLAND_METRES",
     # methane plumes
     "gaussian_plume",
+    "synthetic_s2_methane_pair",
+    "S2MethanePair",
+    "S2_METHANE_BANDS",
     "kg_m2_per_ppm_m",
     "pasquill_gifford_sigmas",
     "CH4_MOLAR_MASS",

@@ -60,8 +60,8 @@ def kg_m2_per_ppm_m(
     7.156e-7 kg/m², i.e. 1 kg/m² ≈ 1.397e6 ppm·m.
 
     Example:
-        >>> round(kg_m2_per_ppm_m() * 1e7, 4)
-        7.1562
+        >>> round(kg_m2_per_ppm_m() * 1e7, 3)
+        7.156
     """
     return 1e-6 * pressure_pa * CH4_MOLAR_MASS / (GAS_CONSTANT * temperature_k)
 

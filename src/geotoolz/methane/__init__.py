@@ -12,12 +12,29 @@ from ._ime import (
     IMEFlux as IMEFlux,
     calibrate_u_eff as calibrate_u_eff,
 )
+from ._multiband import (
+    S2_SWIR_CENTERS_NM as S2_SWIR_CENTERS_NM,
+    S2_SWIR_FWHM_NM as S2_SWIR_FWHM_NM,
+    AbstractMultiBand as AbstractMultiBand,
+    MultiBandMultiPass as MultiBandMultiPass,
+    MultiBandSinglePass as MultiBandSinglePass,
+    delta_r_to_ppm_m as delta_r_to_ppm_m,
+    mbsp_delta_r as mbsp_delta_r,
+)
 from ._plume import PlumeMask as PlumeMask, robust_threshold as robust_threshold
 
 __all__ = [
     # absorption
     "ch4_absorption_spectrum",
     "ch4_unit_absorption",
+    # Sentinel-2 multi-band retrievals
+    "AbstractMultiBand",
+    "MultiBandMultiPass",
+    "MultiBandSinglePass",
+    "S2_SWIR_CENTERS_NM",
+    "S2_SWIR_FWHM_NM",
+    "delta_r_to_ppm_m",
+    "mbsp_delta_r",
     # plume masking and quantification
     "ColumnToMass",
     "IMEFlux",
