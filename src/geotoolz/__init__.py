@@ -6,7 +6,9 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
 sensors on different grids and stacking their bands), :mod:`geotoolz.correction`
 (calibration, dark-object subtraction, COST surface reflectance), :mod:`geotoolz.io`
-(reading rasters from URIs, writing COGs).
+(reading rasters from URIs, writing COGs), :mod:`geotoolz.methane` (CH4
+absorption, matched filter, plume masking, IME source rates, Sentinel-2 multi-band
+retrievals).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -37,6 +39,7 @@ from . import (
     fusion as fusion,
     indices as indices,
     io as io,
+    methane as methane,
     patch_ops as patch_ops,
     radiometry as radiometry,
     sar as sar,
@@ -72,6 +75,7 @@ __all__ = [
     "fusion",
     "indices",
     "io",
+    "methane",
     "patch_ops",
     "radiometry",
     "sar",

@@ -112,6 +112,7 @@ _FAMILIES = (
     "control",
     "correction",
     "io",
+    "methane_plume",
     "metrics",
     "model",
     "nn",

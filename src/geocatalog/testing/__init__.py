@@ -10,9 +10,29 @@
 - :func:`synthetic_fusion_scenes`: optical, Sentinel-1 and DEM scenes of one ground truth,
   plus labels on the optical grid that need all three sensors.
 
+- :func:`gaussian_plume`: the column enhancement (kg/m² or ppm·m) of a steady Gaussian
+  methane plume from a point source, with a closed-form mass budget (Q/U per metre).
+- :func:`synthetic_s2_methane_pair`: S2-like target and reference passes over one
+  heterogeneous surface, the target with a plume absorbing in B11/B12 (Beer–Lambert).
+
 Everything here is NumPy and geocatalog only (no pipeline framework).
 """
 
+from ._plume import (
+    CH4_MOLAR_MASS as CH4_MOLAR_MASS,
+    GAS_CONSTANT as GAS_CONSTANT,
+    STABILITY_CLASSES as STABILITY_CLASSES,
+    STANDARD_PRESSURE as STANDARD_PRESSURE,
+    STANDARD_TEMPERATURE as STANDARD_TEMPERATURE,
+    gaussian_plume as gaussian_plume,
+    kg_m2_per_ppm_m as kg_m2_per_ppm_m,
+    pasquill_gifford_sigmas as pasquill_gifford_sigmas,
+)
+from ._s2_methane import (
+    S2_METHANE_BANDS as S2_METHANE_BANDS,
+    S2MethanePair as S2MethanePair,
+    synthetic_s2_methane_pair as synthetic_s2_methane_pair,
+)
 from ._scene import (
     COVER_SOIL as COVER_SOIL,
     COVER_VEGETATION as COVER_VEGETATION,
@@ -51,4 +71,16 @@ __all__ = [
     "DEM_BANDS",
     "FUSION_CLASSES",
     "UPLAND_METRES",
+    # methane plumes
+    "gaussian_plume",
+    "synthetic_s2_methane_pair",
+    "S2MethanePair",
+    "S2_METHANE_BANDS",
+    "kg_m2_per_ppm_m",
+    "pasquill_gifford_sigmas",
+    "CH4_MOLAR_MASS",
+    "GAS_CONSTANT",
+    "STABILITY_CLASSES",
+    "STANDARD_PRESSURE",
+    "STANDARD_TEMPERATURE",
 ]
