@@ -109,6 +109,7 @@ _FAMILIES = (
     "active",
     "augment",
     "control",
+    "methane_mf",
     "metrics",
     "model",
     "nn",

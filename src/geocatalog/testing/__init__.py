@@ -9,10 +9,18 @@
   covering its footprint with a margin, in the same CRS.
 - :func:`synthetic_fusion_scenes`: optical, Sentinel-1 and DEM scenes of one ground truth,
   plus labels on the optical grid that need all three sensors.
+- :func:`synthetic_emit_scene`: an EMIT-like radiance cube (285 bands, 380-2500 nm) with
+  an optional CH4 enhancement applied by Beer-Lambert (the absorption table is passed in).
 
 Everything here is NumPy and geocatalog only (no pipeline framework).
 """
 
+from ._emit import (
+    EMITScene as EMITScene,
+    emit_bands as emit_bands,
+    emit_reflectance as emit_reflectance,
+    synthetic_emit_scene as synthetic_emit_scene,
+)
 from ._scene import (
     COVER_SOIL as COVER_SOIL,
     COVER_VEGETATION as COVER_VEGETATION,
@@ -51,4 +59,9 @@ __all__ = [
     "DEM_BANDS",
     "FUSION_CLASSES",
     "UPLAND_METRES",
+    # imaging spectroscopy
+    "synthetic_emit_scene",
+    "EMITScene",
+    "emit_bands",
+    "emit_reflectance",
 ]
