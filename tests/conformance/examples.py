@@ -113,6 +113,7 @@ _FAMILIES = (
     "correction",
     "io",
     "methane_plume",
+    "methane_mf",
     "metrics",
     "model",
     "nn",

@@ -9,6 +9,8 @@
   covering its footprint with a margin, in the same CRS.
 - :func:`synthetic_fusion_scenes`: optical, Sentinel-1 and DEM scenes of one ground truth,
   plus labels on the optical grid that need all three sensors.
+- :func:`synthetic_emit_scene`: an EMIT-like radiance cube (285 bands, 380-2500 nm) with
+  an optional CH4 enhancement applied by Beer-Lambert (the absorption table is passed in).
 
 - :func:`gaussian_plume`: the column enhancement (kg/m² or ppm·m) of a steady Gaussian
   methane plume from a point source, with a closed-form mass budget (Q/U per metre).
@@ -18,6 +20,12 @@
 Everything here is NumPy and geocatalog only (no pipeline framework).
 """
 
+from ._emit import (
+    EMITScene as EMITScene,
+    emit_bands as emit_bands,
+    emit_reflectance as emit_reflectance,
+    synthetic_emit_scene as synthetic_emit_scene,
+)
 from ._plume import (
     CH4_MOLAR_MASS as CH4_MOLAR_MASS,
     GAS_CONSTANT as GAS_CONSTANT,
@@ -83,4 +91,9 @@ __all__ = [
     "STABILITY_CLASSES",
     "STANDARD_PRESSURE",
     "STANDARD_TEMPERATURE",
+    # imaging spectroscopy
+    "synthetic_emit_scene",
+    "EMITScene",
+    "emit_bands",
+    "emit_reflectance",
 ]

@@ -1,4 +1,5 @@
-"""Methane: CH4 absorption, enhancement retrieval, plume masking and source rates."""
+"""Methane: CH4 absorption, covariance estimators, the matched filter, plume masking,
+source rates and Sentinel-2 multi-band retrievals."""
 
 from ._absorption import (
     ch4_absorption_spectrum as ch4_absorption_spectrum,
@@ -6,12 +7,19 @@ from ._absorption import (
 )
 from ._area import pixel_areas as pixel_areas
 from ._components import component_sizes as component_sizes, label_components as label_components
+from ._covariance import (
+    CovarianceEstimate as CovarianceEstimate,
+    empirical_covariance as empirical_covariance,
+    ledoit_wolf_covariance as ledoit_wolf_covariance,
+    oas_covariance as oas_covariance,
+)
 from ._ime import (
     VARON2021_S2_U_EFF as VARON2021_S2_U_EFF,
     ColumnToMass as ColumnToMass,
     IMEFlux as IMEFlux,
     calibrate_u_eff as calibrate_u_eff,
 )
+from ._matched_filter import MatchedFilter as MatchedFilter, matched_filter as matched_filter
 from ._multiband import (
     S2_SWIR_CENTERS_NM as S2_SWIR_CENTERS_NM,
     S2_SWIR_FWHM_NM as S2_SWIR_FWHM_NM,
@@ -27,6 +35,14 @@ __all__ = [
     # absorption
     "ch4_absorption_spectrum",
     "ch4_unit_absorption",
+    # covariance
+    "CovarianceEstimate",
+    "empirical_covariance",
+    "ledoit_wolf_covariance",
+    "oas_covariance",
+    # matched filter
+    "MatchedFilter",
+    "matched_filter",
     # Sentinel-2 multi-band retrievals
     "AbstractMultiBand",
     "MultiBandMultiPass",
