@@ -19,6 +19,7 @@ from ._catalog import Catalog as Catalog, open_catalog as open_catalog
 from ._catalog_build import append_items as append_items, build_catalog as build_catalog
 from ._errors import (
     BandCountError as BandCountError,
+    BandNamesError as BandNamesError,
     BatchedGeoTensorError as BatchedGeoTensorError,
     CatalogError as CatalogError,
     CRSError as CRSError,
@@ -98,6 +99,7 @@ __all__ = [
     "RESAMPLINGS",
     # errors
     "BandCountError",
+    "BandNamesError",
     "BatchedGeoTensorError",
     "CRSError",
     "CatalogError",

@@ -23,6 +23,7 @@ one operator runs on NumPy and JAX.
 from . import metrics as metrics
 from ._carrier import (
     Carrier as Carrier,
+    band_names_of as band_names_of,
     fill_nodata as fill_nodata,
     fill_pixels as fill_pixels,
     fill_value_of as fill_value_of,
@@ -44,6 +45,7 @@ from ._types import PercentileMethod as PercentileMethod
 __all__ = [
     # the carrier contract
     "Carrier",
+    "band_names_of",
     "fill_nodata",
     "fill_pixels",
     "fill_value_of",
