@@ -4,7 +4,8 @@ Sub-packages group operators by domain: :mod:`geotoolz.cloud` (QA-bit masks),
 :mod:`geotoolz.radiometry` (dtype, percentile clipping), :mod:`geotoolz.indices`
 (normalised differences), :mod:`geotoolz.augment` (random flips and quarter turns),
 :mod:`geotoolz.sar` (decibels, Lee speckle filter), :mod:`geotoolz.fusion` (aligning
-sensors on different grids and stacking their bands).
+sensors on different grids and stacking their bands), :mod:`geotoolz.qa` (QC checks of
+CRS, pixel size and band names).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -34,6 +35,7 @@ from . import (
     fusion as fusion,
     indices as indices,
     patch_ops as patch_ops,
+    qa as qa,
     radiometry as radiometry,
     sar as sar,
 )
@@ -67,6 +69,7 @@ __all__ = [
     "fusion",
     "indices",
     "patch_ops",
+    "qa",
     "radiometry",
     "sar",
 ]

@@ -16,6 +16,7 @@ from ._validate import (
     check_int as check_int,
     check_on_error as check_on_error,
     check_timeout as check_timeout,
+    renamed_arguments as renamed_arguments,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "check_int",
     "check_on_error",
     "check_timeout",
+    "renamed_arguments",
 ]

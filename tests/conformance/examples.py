@@ -113,6 +113,7 @@ _FAMILIES = (
     "model",
     "nn",
     "patch",
+    "qa",
     "sar_fusion",
     "transforms",
 )
