@@ -19,6 +19,7 @@ from ._catalog import Catalog as Catalog, CatalogItem as CatalogItem, open_catal
 from ._catalog_build import append_items as append_items, build_catalog as build_catalog
 from ._errors import (
     BandCountError as BandCountError,
+    BandNamesError as BandNamesError,
     BatchedGeoTensorError as BatchedGeoTensorError,
     CatalogError as CatalogError,
     CRSError as CRSError,
@@ -99,6 +100,7 @@ __all__ = [
     "RESAMPLINGS",
     # errors
     "BandCountError",
+    "BandNamesError",
     "BatchedGeoTensorError",
     "CRSError",
     "CatalogError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "BandCountError",
+    "BandNamesError",
     "BatchedGeoTensorError",
     "CRSError",
     "CatalogError",
@@ -96,6 +97,10 @@ class FillValueError(GeoError, ValueError):
 
 class BandCountError(GeoError, ValueError):
     """An image has a band count that an output format cannot represent (e.g. PNG)."""
+
+
+class BandNamesError(GeoValueError):
+    """Band names that do not describe the band axis: not unique strings, or the wrong count."""
 
 
 class GeoSliceError(GeoError, ValueError):

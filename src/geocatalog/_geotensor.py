@@ -15,6 +15,7 @@ from affine import Affine
 from jaxtyping import ArrayLike, Int, Shaped
 
 from . import _indexing, _render
+from ._bands import check_band_names, index_band_names, kept_band_names
 from ._errors import (
     BatchedGeoTensorError,
     GeoTypeError,
@@ -37,6 +38,8 @@ class GeoTensor(eqx.Module):
         crs: anything ``pyproj.CRS.from_user_input`` accepts (``"EPSG:32630"``, WKT,
             a pyproj or rasterio CRS).
         fill_value: the nodata value (None, an int or a float; NaN allowed).
+        band_names: optional names of the bands (axis -3), unique strings, one per band,
+            e.g. ``("B02", "B03", "B04", "B08")``; 2-D values take none.
 
     Example:
         >>> import numpy as np
@@ -58,13 +61,17 @@ class GeoTensor(eqx.Module):
         rounded to float32 by JAX. Lattices compare their origins in pixel units to
         ``1 / ORIGIN_QUANTA`` (~2.8e-7) pixel, so crops of one 0.1 m or 1 arc-second scene
         whose float64 transforms differ by an ULP still share one lattice (see
-        :class:`~geocatalog.Lattice`).
+        :class:`~geocatalog.Lattice`). ``band_names`` is static too (part of the tree
+        structure, never a traced leaf): operators that keep the band axis keep the names
+        (:meth:`replace`), indexing the band axis subsets them, and they round-trip through
+        GeoTIFF band descriptions (:func:`~geocatalog.save_cog`, :func:`~geocatalog.read_raster`).
     """
 
     values: Shaped[ArrayLike, "*band y x"]
     offset: Int[ArrayLike, "*batch 2"]
     lattice: Lattice = eqx.field(static=True)
     fill_value: float | int | None = eqx.field(static=True)
+    band_names: tuple[str, ...] | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -72,6 +79,8 @@ class GeoTensor(eqx.Module):
         transform: Affine | Sequence[float],
         crs: Any,
         fill_value: float | int | None = None,
+        *,
+        band_names: Sequence[str] | None = None,
     ) -> None:
         if not isinstance(values, np.ndarray | jax.Array):
             values = np.asarray(values)
@@ -81,6 +90,7 @@ class GeoTensor(eqx.Module):
                 f"{values.shape}. Reshape a flat array to (H, W) first."
             )
         lattice, (row, col) = split_transform(transform, crs)
+        self.band_names = check_band_names(band_names, values.shape, 0, "GeoTensor")
         self.values = values
         self.offset = host_offset(row, col)
         self.lattice = lattice
@@ -93,12 +103,15 @@ class GeoTensor(eqx.Module):
         offset: Int[ArrayLike, "*batch 2"],
         lattice: Lattice,
         fill_value: float | int | None = None,
+        *,
+        band_names: Sequence[str] | None = None,
     ) -> GeoTensor:
         """Build a GeoTensor from its pytree parts: values, an int offset and a lattice.
 
         The inverse of reading ``gt.values, gt.offset, gt.lattice``: use it to place new
         values on a known grid (e.g. a stitched canvas). Works inside jit, where ``offset``
         may be traced; a leading ``(*batch)`` on ``offset`` makes a stacked GeoTensor.
+        ``band_names`` (keyword) names the bands, as in :class:`GeoTensor`.
 
         Example:
             >>> import numpy as np
@@ -137,22 +150,35 @@ class GeoTensor(eqx.Module):
                 f"of shape (*batch, ..., H, W); received offset {offset.dtype}"
                 f"{tuple(offset.shape)} and values {tuple(values.shape)}."
             )
-        return cls._from_parts(values, offset, lattice, fill_value)
+        return cls._from_parts(values, offset, lattice, fill_value, band_names)
 
     @classmethod
     def _from_parts(
-        cls, values: Any, offset: Any, lattice: Lattice, fill_value: float | int | None
+        cls,
+        values: Any,
+        offset: Any,
+        lattice: Lattice,
+        fill_value: float | int | None,
+        band_names: Sequence[str] | None = None,
     ) -> GeoTensor:
-        """Build without ``__init__`` (as pytree unflattening does): safe under jit."""
+        """Build without ``__init__`` (as pytree unflattening does): safe under jit.
+
+        ``band_names`` are checked against the (static) shape when given.
+        """
+        if band_names is not None:
+            n_batch = len(offset.shape) - 1
+            band_names = check_band_names(band_names, values.shape, n_batch, "GeoTensor")
         self = object.__new__(cls)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "offset", offset)
         object.__setattr__(self, "lattice", lattice)
         object.__setattr__(self, "fill_value", canonical_fill(fill_value))
+        object.__setattr__(self, "band_names", band_names)
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (_rebuild, (self.values, self.offset, self.lattice, self.fill_value))
+        parts = (self.values, self.offset, self.lattice, self.fill_value, self.band_names)
+        return (_rebuild, parts)
 
     # ------------------------------------------------------------------ array facts
 
@@ -266,12 +292,16 @@ class GeoTensor(eqx.Module):
         self,
         values: Shaped[ArrayLike, "*band y x"] | None = None,
         fill_value: float | int | None = UNSET,
+        band_names: Sequence[str] | None = UNSET,
     ) -> GeoTensor:
-        """Return a GeoTensor on the same grid with new ``values`` and/or ``fill_value``.
+        """Return a GeoTensor on the same grid with new ``values``, ``fill_value``, band names.
 
         Leading axes may change (e.g. an index that reduces bands away); the two spatial
-        axes, and the batch axes of a stacked GeoTensor, must keep their sizes. Safe
-        inside jit: no ``__init__``, no host work.
+        axes, and the batch axes of a stacked GeoTensor, must keep their sizes. Band names
+        are kept while the band axis is (same number of axes, same band count) and dropped
+        when it changes (a reduction, a band selection), unless ``band_names=`` names the
+        new bands (``band_names=None`` drops them). Safe inside jit: no ``__init__``, no
+        host work.
         """
         new_values = self.values if values is None else values
         if not isinstance(new_values, np.ndarray | jax.Array):
@@ -290,7 +320,9 @@ class GeoTensor(eqx.Module):
                 f"{tuple(new_values.shape)}. Use eqx.filter_vmap to work per scene."
             )
         fill = self.fill_value if fill_value is UNSET else fill_value
-        return GeoTensor._from_parts(new_values, self.offset, self.lattice, fill)
+        if band_names is UNSET:
+            band_names = kept_band_names(self.band_names, self.shape, new_values.shape)
+        return GeoTensor._from_parts(new_values, self.offset, self.lattice, fill, band_names)
 
     def __getitem__(self, key: Any) -> GeoTensor:
         """Index leading axes freely; slice the spatial axes with step 1 to move the grid.
@@ -298,8 +330,9 @@ class GeoTensor(eqx.Module):
         ``gt[..., r0:r1, c0:c1]`` moves the transform exactly as
         ``rasterio.windows.transform`` (bounds as NumPy's, via ``slice.indices``); an int
         or array on a spatial axis is an error. Indices act on one axis each (outer
-        indexing, like xarray's ``isel``). Works under jit: shapes are static, the offset
-        arithmetic runs on the traced leaf.
+        indexing, like xarray's ``isel``). A slice, index list or mask on the band axis
+        (-3) subsets :attr:`band_names`; an int there drops the axis and the names. Works
+        under jit: shapes are static, the offset arithmetic runs on the traced leaf.
         """
         indices, (row, col) = _indexing.parse_key(key, self.shape)
         values = _indexing.apply_outer(self.values, indices)
@@ -307,8 +340,11 @@ class GeoTensor(eqx.Module):
         offset = self.offset
         if n_batch:
             offset = _indexing.apply_outer(offset, [*indices[:n_batch], slice(None)])
+        names = self.band_names
+        if names is not None:
+            names = index_band_names(names, indices[self.ndim - 3])
         return GeoTensor._from_parts(
-            values, shift_offset(offset, row, col), self.lattice, self.fill_value
+            values, shift_offset(offset, row, col), self.lattice, self.fill_value, names
         )
 
     def dynamic_slice(
@@ -370,12 +406,18 @@ class GeoTensor(eqx.Module):
             where = f"lattice={self.lattice!r}, batch_shape={self.batch_shape}"
         else:
             where = f"transform={tuple(self.transform[:6])}"
+        names = "" if self.band_names is None else f", band_names={self.band_names!r}"
         return (
             f"GeoTensor(shape={self.shape}, dtype={self.dtype}, crs={crs!r}, {where}, "
-            f"res={self.res}, fill_value={self.fill_value!r})"
+            f"res={self.res}, fill_value={self.fill_value!r}{names})"
         )
 
 
-def _rebuild(values: Any, offset: Any, lattice: Lattice, fill_value: Any) -> GeoTensor:
-    """Unpickle hook: restore without ``__init__`` and re-canonicalise a NaN fill value."""
-    return GeoTensor._from_parts(values, offset, lattice, fill_value)
+def _rebuild(
+    values: Any, offset: Any, lattice: Lattice, fill_value: Any, band_names: Any = None
+) -> GeoTensor:
+    """Unpickle hook: restore without ``__init__`` and re-canonicalise a NaN fill value.
+
+    ``band_names`` defaults to None so pickles written before band names still load.
+    """
+    return GeoTensor._from_parts(values, offset, lattice, fill_value, band_names)

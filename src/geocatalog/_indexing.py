@@ -129,10 +129,10 @@ def dynamic_slice(gt: Any, row: Any, col: Any, height: int, width: int) -> Any:
         c = min(max(int(col), 0), gt.width - width)
         values = gt.values[..., r : r + height, c : c + width]
         offset = shift_offset(gt.offset, r, c)
-        return type(gt)._from_parts(values, offset, gt.lattice, gt.fill_value)
+        return type(gt)._from_parts(values, offset, gt.lattice, gt.fill_value, gt.band_names)
     r = jnp.clip(jnp.asarray(row, dtype=jnp.int32), 0, gt.height - height)
     c = jnp.clip(jnp.asarray(col, dtype=jnp.int32), 0, gt.width - width)
     starts = (jnp.zeros((), dtype=jnp.int32),) * lead + (r, c)
     values = jax.lax.dynamic_slice(jnp.asarray(gt.values), starts, (*gt.shape[:-2], height, width))
     offset = jnp.asarray(gt.offset, dtype=jnp.int32) + jnp.stack([r, c])
-    return type(gt)._from_parts(values, offset, gt.lattice, gt.fill_value)
+    return type(gt)._from_parts(values, offset, gt.lattice, gt.fill_value, gt.band_names)

@@ -14,6 +14,7 @@ import rasterio.crs
 from rasterio.windows import Window
 
 from ._atomic import remove_stale_temps, sigterm_cleanup, temp_path
+from ._bands import names_from_descriptions
 from ._errors import (
     BatchedGeoTensorError,
     FillValueError,
@@ -105,7 +106,9 @@ def read_raster(
             None reads all bands as ``(band, H, W)``, as ``DatasetReader.read``.
 
     Returns:
-        A GeoTensor with the window's transform, the file's CRS and its nodata as fill value.
+        A GeoTensor with the window's transform, the file's CRS and its nodata as fill value;
+        its ``band_names`` are the band descriptions of the bands read when each has a
+        (unique) one, as :func:`save_cog` writes them.
 
     Note:
         A window is applied as an integer offset on the lattice of the whole file, so every
@@ -127,7 +130,9 @@ def read_raster(
             )
         lattice, (row0, col0) = split_transform(src.transform, src.crs)
         fill = fill_from_nodata(src.nodata, src.dtypes[0])
-    return GeoTensor._from_parts(data, host_offset(row0 + row, col0 + col), lattice, fill)
+        names = names_from_descriptions(src.descriptions, indexes)
+    offset = host_offset(row0 + row, col0 + col)
+    return GeoTensor._from_parts(data, offset, lattice, fill, names)
 
 
 def _check_fill(fill: float | int | None, dtype: np.dtype) -> float | int | None:
@@ -141,6 +146,13 @@ def _check_fill(fill: float | int | None, dtype: np.dtype) -> float | int | None
             "with a representable value, or cast the values to float."
         )
     return int(fill)
+
+
+def _write(dst: Any, data: np.ndarray, band_names: tuple[str, ...] | None) -> None:
+    """Write the bands and, when the GeoTensor names them, their descriptions."""
+    dst.write(data)
+    for i, name in enumerate(band_names or (), start=1):
+        dst.set_band_description(i, name)
 
 
 def _remove_partials(tmp: str) -> None:
@@ -187,6 +199,8 @@ def save_cog(
         :func:`read_raster` (``bool`` is stored as uint8, ``float16`` as float32). A CRS with
         an authority code (``"EPSG:32630"``) comes back as the same string; a custom CRS
         comes back equivalent (``pyproj.CRS.equals``) but GeoTIFF keys may rename its WKT.
+        Band names are written as GDAL band descriptions (rasterio ``descriptions``), which
+        :func:`read_raster` and :func:`load_raster` read back as ``band_names``.
     """
     if gt.batch_shape:
         raise BatchedGeoTensorError(
@@ -237,7 +251,7 @@ def save_cog(
         with tempfile.TemporaryDirectory(prefix="geocatalog-cog-") as tmp_dir:
             local = os.path.join(tmp_dir, "out.tif")
             with rasterio.open(local, "w", **profile) as dst:
-                dst.write(data)
+                _write(dst, data, gt.band_names)
             upload(local, dst_path)
         return path
     remove_stale_temps(dst_path)
@@ -245,7 +259,7 @@ def save_cog(
     with sigterm_cleanup(f"save_cog({dst_path!r})"):
         try:
             with rasterio.open(tmp, "w", **profile) as dst:
-                dst.write(data)
+                _write(dst, data, gt.band_names)
             os.replace(tmp, dst_path)
         except BaseException:
             _remove_partials(tmp)

@@ -16,6 +16,7 @@ import rasterio.windows
 from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
 
+from ._bands import names_from_descriptions
 from ._errors import GeoValueError, MissingCRSError, NoOverlapError
 from ._geotensor import GeoTensor
 from ._io import save_cog
@@ -186,7 +187,8 @@ def load_raster(
         bands: removed spelling of ``indexes``; passing it raises an error naming ``indexes``.
 
     Returns:
-        Values ``(band, H, W)`` of the source dtype, the target grid's transform and CRS.
+        Values ``(band, H, W)`` of the source dtype, the target grid's transform and CRS;
+        ``band_names`` from the band descriptions of the bands read, when each has one.
 
     Native grid (no ``crs``, ``resolution`` or ``shape``): the source pixels whose area meets
     ``bounds`` (``rasterio.windows.from_bounds`` rounded outward), or ``window``, exactly as
@@ -240,8 +242,10 @@ def load_raster(
         dtype = np.dtype(src.dtypes[indexes[0] - 1])
         fill, fill_value = _fill(src.nodata, dtype)
         src_crs = canonical_crs(src.crs)
+        names = names_from_descriptions(src.descriptions, indexes)
         if sl.crs is None and sl.resolution is None and sl.shape is None:
-            return _read_native(sl, src, src_crs, indexes, fill, fill_value, dtype)
+            gt = _read_native(sl, src, src_crs, indexes, fill, fill_value, dtype)
+            return gt.replace(band_names=names)
         dst_crs = sl.crs or src_crs
         dst_transform, (height, width) = _target_grid(sl, src, src_crs, dst_crs)
         dst_bounds = rasterio.transform.array_bounds(height, width, dst_transform)
@@ -273,7 +277,7 @@ def load_raster(
                 dst_nodata=fill,
                 resampling=getattr(_RioResampling, resampling),
             )
-    return GeoTensor(out, dst_transform, dst_crs, fill_value=fill_value)
+    return GeoTensor(out, dst_transform, dst_crs, fill_value=fill_value, band_names=names)
 
 
 def _read_native(

@@ -31,7 +31,8 @@ def stack(gts: Sequence[GeoTensor]) -> GeoTensor:
 
     Both ``values`` and ``offset`` gain the batch axis, so ``eqx.filter_vmap`` maps over
     axis 0 and sees each scene as an ordinary GeoTensor. All inputs must share the lattice
-    (CRS, resolution, rotation, origin modulo one pixel), fill value and shape.
+    (CRS, resolution, rotation, origin modulo one pixel), fill value, band names and
+    shape.
 
     Example:
         >>> import numpy as np
@@ -69,6 +70,13 @@ def stack(gts: Sequence[GeoTensor]) -> GeoTensor:
                 f"but gts[0].fill_value = {first.fill_value!r}. Use gt.replace(fill_value=...) "
                 "to align them."
             )
+        if gt.band_names != first.band_names:
+            raise LatticeMismatchError(
+                f"geocatalog.stack needs one band layout; gts[{i}].band_names = "
+                f"{gt.band_names!r} but gts[0].band_names = {first.band_names!r}. Select the "
+                "same bands in the same order, or align the names with "
+                "gt.replace(band_names=...) (None drops them)."
+            )
         if gt.shape != first.shape or gt.offset.shape != first.offset.shape:
             raise GridShapeError(
                 f"geocatalog.stack needs equal shapes; gts[{i}] has shape {gt.shape} (offset "
@@ -81,7 +89,9 @@ def stack(gts: Sequence[GeoTensor]) -> GeoTensor:
         stacked_values, stacked_offset = np.stack(values), np.stack(offsets)
     else:
         stacked_values, stacked_offset = jnp.stack(values), jnp.stack(offsets)
-    return GeoTensor._from_parts(stacked_values, stacked_offset, first.lattice, first.fill_value)
+    return GeoTensor._from_parts(
+        stacked_values, stacked_offset, first.lattice, first.fill_value, first.band_names
+    )
 
 
 def unstack(gt: GeoTensor) -> list[GeoTensor]:
@@ -92,6 +102,6 @@ def unstack(gt: GeoTensor) -> list[GeoTensor]:
             f"offset shape {tuple(gt.offset.shape)}. Build one with geocatalog.stack(gts)."
         )
     return [
-        GeoTensor._from_parts(gt.values[i], gt.offset[i], gt.lattice, gt.fill_value)
+        GeoTensor._from_parts(gt.values[i], gt.offset[i], gt.lattice, gt.fill_value, gt.band_names)
         for i in range(gt.batch_shape[0])
     ]

@@ -131,6 +131,8 @@ def read_tile(
         <= 16-bit data) with NaN fill. No item intersecting ``bbox``: an all-fill tile with
         the band count, dtype and nodata of the catalog's first item (float32 NaN for an
         empty catalog), so ``to_png_bytes()`` renders it fully transparent.
+        ``band_names``: the items' band descriptions when every item read has the same
+        ones (see :func:`~geocatalog.read_raster`), else None.
 
     Example:
         >>> import os, tempfile, geocatalog as gc
@@ -176,6 +178,7 @@ def read_tile(
 
     out: np.ndarray | None = None
     fill: Any = None
+    names: set[tuple[str, ...] | None] = set()
     empty = np.ones((height, width), dtype=bool)
     for row in rows:
         try:
@@ -186,6 +189,7 @@ def read_tile(
         except NoOverlapError:  # a footprint touching the tile only at its edge adds nothing
             continue
         values = np.asarray(gt.values)
+        names.add(gt.band_names)
         if gt.fill_value is None:  # integer raster without nodata: 0 may be data
             valid = _coverage(row, transform, crs, (height, width))
             values = values.astype(_floating(values.dtype))
@@ -215,7 +219,8 @@ def read_tile(
     if out is None:
         count, dtype, fill = _empty_template(catalog, None if indexes is None else len(indexes))
         out = np.full((count, height, width), fill, dtype=dtype)
-    return GeoTensor(out, transform, crs, fill_value=fill)
+    band_names = names.pop() if len(names) == 1 else None  # items that disagree: no names
+    return GeoTensor(out, transform, crs, fill_value=fill, band_names=band_names)
 
 
 def iter_random_slices(

@@ -185,7 +185,9 @@ class RasterField:
         if padded is values:
             return part
         offset = np.asarray(part.offset) - np.array([r0 - row, c0 - col])
-        return GeoTensor.from_lattice(padded, offset, part.lattice, part.fill_value)
+        return GeoTensor.from_lattice(
+            padded, offset, part.lattice, part.fill_value, band_names=part.band_names
+        )
 
     def values(self, chip: GeoTensor) -> np.ndarray:
         return np.asarray(chip.values)

@@ -8,7 +8,7 @@ sensors on different grids and stacking their bands), :mod:`geotoolz.correction`
 (calibration, dark-object subtraction, COST surface reflectance), :mod:`geotoolz.io`
 (reading rasters from URIs, writing COGs), :mod:`geotoolz.methane` (CH4
 absorption, matched filter, plume masking, IME source rates, Sentinel-2 multi-band
-retrievals).
+retrievals), :mod:`geotoolz.qa` (QC checks of CRS, pixel size and band names).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -41,6 +41,7 @@ from . import (
     io as io,
     methane as methane,
     patch_ops as patch_ops,
+    qa as qa,
     radiometry as radiometry,
     sar as sar,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "io",
     "methane",
     "patch_ops",
+    "qa",
     "radiometry",
     "sar",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipekit_array import (
+    band_names_of,
     fill_nodata,
     fill_pixels,
     fill_value_of,
@@ -27,6 +28,7 @@ from ._errors import BandIndexError, GeotoolzValueError
 
 __all__ = [
     "band_axis_size",
+    "band_names_of",
     "fill_nodata",
     "fill_pixels",
     "fill_value_of",

@@ -22,6 +22,7 @@ fill value at nodata (:func:`fill_nodata`). A stacked carrier also exposes
 from . import metrics as metrics, qc as qc
 from ._carrier import (
     Carrier as Carrier,
+    band_names_of as band_names_of,
     fill_nodata as fill_nodata,
     fill_pixels as fill_pixels,
     fill_value_of as fill_value_of,
@@ -43,6 +44,7 @@ from ._types import PercentileMethod as PercentileMethod
 __all__ = [
     # the carrier contract
     "Carrier",
+    "band_names_of",
     "fill_nodata",
     "fill_pixels",
     "fill_value_of",

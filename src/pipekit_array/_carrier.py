@@ -12,6 +12,10 @@ live here once instead of in each operator:
   (``GeoTensor.fill_value``; a DataArray's ``attrs["_FillValue"]`` or ``attrs["nodata"]``,
   the CF and rioxarray spellings), as in GDAL's dataset mask; an element is also nodata
   when it is NaN. A bare array has no fill value: only NaN is nodata.
+- **band names** (optional, static): a GeoTensor's ``band_names``; a DataArray's string
+  coordinate on its band dimension (axis -3). :func:`rewrap` keeps them while the band
+  axis is kept (same rank, same band count) and drops them when it changes, unless the
+  operator names the new bands (``band_names=``).
 - **nodata is never data**: an operator producing floats computes on
   :func:`float_values` (nodata already NaN) and returns NaN there with ``fill_value=NaN``;
   reductions leave NaN out; an operator that keeps integers writes its output's fill value
@@ -29,6 +33,7 @@ from array_api_compat import array_namespace
 
 __all__ = [
     "Carrier",
+    "band_names_of",
     "fill_nodata",
     "fill_pixels",
     "fill_value_of",
@@ -91,6 +96,32 @@ def fill_value_of(x: Any) -> float | int | None:
         return None
     if is_carrier(x):
         return getattr(x, "fill_value", None)
+    return None
+
+
+def band_names_of(x: Any) -> tuple[str, ...] | None:
+    """The names of ``x``'s bands (axis -3) as a tuple of strings, or None when unnamed.
+
+    A GeoTensor-like carrier gives its ``band_names`` field; a DataArray the values of the
+    coordinate on its band dimension (``dims[-3]``) when that coordinate holds strings
+    (``da.coords["band"] = ["B04", "B08"]``); a bare array has none. Static under jit:
+    names are metadata, never traced.
+
+    Example:
+        >>> import numpy as np
+        >>> band_names_of(np.zeros((2, 3, 3))) is None
+        True
+    """
+    if _is_dataarray(x):
+        if x.ndim < 3 or x.dims[-3] not in x.coords:
+            return None
+        names = np.asarray(x.coords[x.dims[-3]].values)
+        if names.ndim != 1 or not all(isinstance(n, str) for n in names.tolist()):
+            return None
+        return tuple(str(n) for n in names.tolist())
+    if is_carrier(x):
+        names = getattr(x, "band_names", None)
+        return None if names is None else tuple(names)
     return None
 
 
@@ -219,24 +250,34 @@ def fill_nodata(x: Any, out: Any, fill_value: float | int | None, values: Any = 
 
 
 def rewrap(x: Any, values: Any, **changes: Any) -> Any:
-    """Put ``values`` back into ``x``'s carrier; ``fill_value=...`` among ``changes`` sets it.
+    """Put ``values`` back into ``x``'s carrier; ``fill_value=`` / ``band_names=`` set those.
 
     A bare array input gives ``values`` itself. A GeoTensor keeps its georeferencing
     (``x.replace(values=..., **changes)``). A DataArray keeps its attrs and the coordinates
     of the dimensions that survive: the same dims when the shape is unchanged, the band
-    dimension (axis -3) dropped when the operator consumed it, and new leading dimensions
-    named ``dim_0, dim_1, ...`` otherwise; ``fill_value`` is stored as ``attrs["_FillValue"]``
-    (removed for None).
+    dimension (axis -3) dropped when the operator consumed it, its dims (and the coordinates
+    of the dims whose size is unchanged) when only sizes changed, and new leading dimensions
+    named ``dim_0, dim_1, ...`` otherwise; ``fill_value`` is stored as
+    ``attrs["_FillValue"]`` (removed for None).
+
+    Band names (:func:`band_names_of`) are kept when the band axis is kept (same rank, same
+    band count) and dropped when it changes. An operator that selects, reorders or makes
+    bands names them with ``band_names=(...)`` (``None`` drops them): a reordering keeps
+    the count, so without it the old names would be stale.
     """
-    unknown = set(changes) - {"fill_value"}
+    unknown = set(changes) - {"fill_value", "band_names"}
     if unknown:
-        raise TypeError(f"rewrap: unexpected arguments {sorted(unknown)}; only fill_value=")
+        raise TypeError(
+            f"rewrap: unexpected arguments {sorted(unknown)}; only fill_value= and band_names="
+        )
     if _is_dataarray(x):
         return _rewrap_dataarray(x, values, changes)
     if not is_carrier(x):
         return values
     if not hasattr(x, "fill_value"):
-        changes = {}  # a carrier that declares no nodata has no fill value to set
+        changes.pop("fill_value", None)  # a carrier that declares no nodata has none to set
+    if not hasattr(x, "band_names"):
+        changes.pop("band_names", None)  # nor names, for one that carries none
     return x.replace(values=values, **changes)
 
 
@@ -253,15 +294,42 @@ def _rewrap_dataarray(x: Any, values: Any, changes: dict[str, Any]) -> Any:
         and shape[:-2] == tuple(x.shape[:-3])
     ):
         out = x.isel({x.dims[-3]: 0}, drop=True).copy(data=values)
+    elif len(shape) == x.ndim and x.ndim >= 2 and shape[-2:] == tuple(x.shape[-2:]):
+        kept = [d for d, n in zip(x.dims, shape, strict=True) if x.sizes[d] == n]
+        coords = {d: x.coords[d] for d in kept if d in x.coords}
+        out = xr.DataArray(values, dims=x.dims, coords=coords, attrs=dict(x.attrs), name=x.name)
     else:
         spatial = x.dims[-2:] if x.ndim >= 2 and shape[-2:] == tuple(x.shape[-2:]) else ()
         lead = [f"dim_{i}" for i in range(len(shape) - len(spatial))]
         coords = {d: x.coords[d] for d in spatial if d in x.coords}
         out = xr.DataArray(values, dims=(*lead, *spatial), coords=coords, attrs=dict(x.attrs))
         out.name = x.name
+    if "band_names" in changes:
+        out = _name_bands(out, changes["band_names"])
     if "fill_value" in changes:
         attrs = {k: v for k, v in out.attrs.items() if k not in _DATAARRAY_FILL_ATTRS}
         if changes["fill_value"] is not None:
             attrs["_FillValue"] = changes["fill_value"]
         out.attrs = attrs
     return out
+
+
+def _name_bands(out: Any, names: Any) -> Any:
+    """``out`` with its band dimension's coordinate set to ``names`` (dropped for None)."""
+    if out.ndim < 3:
+        if names is None:
+            return out
+        raise ValueError(
+            f"rewrap: band_names={names!r} name the band axis (-3), but the result has dims "
+            f"{out.dims}; pass band_names=None for an output without bands"
+        )
+    dim = out.dims[-3]
+    if names is None:
+        return out.drop_vars(dim) if dim in out.coords else out
+    names = tuple(names)
+    if len(names) != out.shape[-3] or len(set(names)) != len(names):
+        raise ValueError(
+            f"rewrap: band_names must be {out.shape[-3]} unique names, one per band of the "
+            f"result's {dim!r} dimension; got {names!r}"
+        )
+    return out.assign_coords({dim: list(names)})

@@ -235,7 +235,8 @@ def _nodata_pixels(x: Any, values: Any, n_batch: int) -> Any:
 def _rewrap(x: Any, out: Any, n_batch: int) -> Any:
     """Put every output array ending in the input's ``(H, W)`` back into the carrier ``x``.
 
-    Input nodata pixels become the output's nodata (NaN, or the kept integer fill).
+    Input nodata pixels become the output's nodata (NaN, or the kept integer fill); the
+    input's band names are not carried over.
     """
     values = values_of(x)
     hw = tuple(values.shape[-2:])
@@ -255,10 +256,14 @@ def _rewrap(x: Any, out: Any, n_batch: int) -> Any:
         xp = array_namespace(a)
         lead = tuple(a.shape[:n_batch]) + (1,) * (a.ndim - n_batch - 2)
         mask = xp.reshape(pixels[0], lead + hw)
+        # A model's output channels are new quantities (classes, features), not the input's
+        # bands, even when their count matches: the input's band names would be stale.
         if _floating(a):
-            return rewrap(x, xp.where(mask, nan_of(a.dtype), a), fill_value=float("nan"))
+            a = xp.where(mask, nan_of(a.dtype), a)
+            return rewrap(x, a, fill_value=float("nan"), band_names=None)
         if fill is not None and fits(xp, a.dtype, fill):
-            return rewrap(x, xp.where(mask, xp.asarray(fill, dtype=a.dtype), a))
-        return rewrap(x, a, fill_value=None)
+            a = xp.where(mask, xp.asarray(fill, dtype=a.dtype), a)
+            return rewrap(x, a, band_names=None)
+        return rewrap(x, a, fill_value=None, band_names=None)
 
     return jax.tree.map(leaf, out)

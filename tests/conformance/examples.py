@@ -118,6 +118,7 @@ _FAMILIES = (
     "model",
     "nn",
     "patch",
+    "qa",
     "sar_fusion",
     "transforms",
 )

@@ -101,3 +101,11 @@ def test_xarray_field_other_dim_order_and_reduced_bands():
     )
     np.testing.assert_allclose(np.diff(padded["y"].values), -10.0)  # extrapolated centres
     assert padded["y"].values[0] == da["y"].values[80]
+
+
+def test_raster_field_chips_keep_band_names_inside_and_across_the_border():
+    gt = gc.testing.synthetic_scene(16, 16)
+    field = gp.RasterField(gt)
+    inside, padded = field.read(2, 3, 4, 4), field.read(-2, 14, 4, 4)
+    assert inside.band_names == gc.testing.S2_BANDS
+    assert padded.band_names == gc.testing.S2_BANDS and padded.shape == (13, 4, 4)

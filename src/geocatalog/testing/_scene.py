@@ -103,11 +103,12 @@ def synthetic_scene(
     """Return a deterministic Sentinel-2-like scene as a ``(13, height, width)`` uint16 GeoTensor.
 
     Bands follow :data:`S2_BANDS`: ``B02 B03 B04 B08 B05 B06 B07 B8A B11 B12 B01 B09 QA60``,
-    so red (B04) is index 2, NIR (B08) index 3 and the QA band index -1. Reflectance bands
-    are digital numbers ``DN = round(reflectance * 10000)`` as in L1C/L2A products, at
-    least 1 so that ``fill_value=0`` marks nodata only; in QA60, bit 10 (value 1024) marks
-    opaque clouds and bit 11 (2048) cirrus, 0 means clear (so ``fill_value`` describes the
-    reflectance bands: leave QA60 out of nodata masks).
+    so red (B04) is index 2, NIR (B08) index 3 and the QA band index -1; the scene carries
+    them as ``band_names``. Reflectance bands are digital numbers ``DN = round(reflectance
+    * 10000)`` as in L1C/L2A products, at least 1 so that ``fill_value=0`` marks nodata
+    only; in QA60, bit 10 (value 1024) marks opaque clouds and bit 11 (2048) cirrus, 0
+    means clear (so ``fill_value`` describes the reflectance bands: leave QA60 out of
+    nodata masks).
 
     Content: two smooth Gaussian random fields classify the surface into water (~20 %),
     vegetation (red ~0.04, NIR ~0.40, rising red edge, NDVI ~0.8) and bare soil (gently
@@ -201,4 +202,4 @@ def synthetic_scene(
     out[-1] = qa
     if transform is None:
         transform = Affine(10.0, 0.0, 399960.0, 0.0, -10.0, 4500000.0)
-    return GeoTensor(out, transform, crs, fill_value=0)
+    return GeoTensor(out, transform, crs, fill_value=0, band_names=S2_BANDS)

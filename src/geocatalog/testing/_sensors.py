@@ -210,7 +210,7 @@ def synthetic_s1_scene(
         db = _SIGMA0_DB[kind, band] + 0.5 * world.texture[band].on(xs, ys)
         speckle = rng.standard_gamma(enl, size=(n_rows, n_cols), dtype=np.float32)
         out[band] = (10.0 ** (db / 10.0)).astype(np.float32) * (speckle / np.float32(enl))
-    return GeoTensor(out, transform, crs)
+    return GeoTensor(out, transform, crs, band_names=S1_BANDS)
 
 
 def synthetic_dem(
@@ -243,7 +243,7 @@ def synthetic_dem(
     )
     xs, ys = _centres(transform, n_rows, n_cols)
     elevation = _World(seed).elevation(xs, ys).astype(np.float32)
-    return GeoTensor(elevation[None], transform, crs)
+    return GeoTensor(elevation[None], transform, crs, band_names=DEM_BANDS)
 
 
 class FusionScenes(NamedTuple):

@@ -144,7 +144,11 @@ def _place(gt: GeoTensor, values: Any, corner_map: Affine) -> GeoTensor:
     new_row = r0 + pb * col + pe * row
     new_col = c0 + pa * col + pd * row
     return GeoTensor.from_lattice(
-        values, xp.stack([new_row, new_col], axis=-1), ref.lattice, gt.fill_value
+        values,
+        xp.stack([new_row, new_col], axis=-1),
+        ref.lattice,
+        gt.fill_value,
+        band_names=gt.band_names,
     )
 
 

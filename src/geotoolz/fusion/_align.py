@@ -15,7 +15,7 @@ from jaxtyping import ArrayLike, Float
 import pipekit as pk
 from geocatalog import GeoTensor
 
-from .._carrier import float_dtype, float_values, namespace, nan_of
+from .._carrier import band_names_of, float_dtype, float_values, namespace, nan_of
 from .._errors import (
     GeotoolzTypeError,
     GeotoolzValueError,
@@ -164,7 +164,9 @@ class AlignAndStack(pk.Operator):
     grids that may differ in resolution, origin and CRS. The output is a
     GeoTensor on the target's grid whose bands are the target's, then every other input's
     in ``names`` order; a 2-D input counts as one band. Values are float (the widest float
-    dtype of the inputs, float32 for integer data) and ``fill_value`` is NaN.
+    dtype of the inputs, float32 for integer data) and ``fill_value`` is NaN. Band names
+    are the inputs' names in that order when every input has them and none repeats, else
+    None.
 
     Sampling uses the pixel-centre convention of GDAL / ``rasterio.warp.reproject``: the
     centre of destination pixel ``i`` (along one axis) maps to the source centre-index
@@ -336,4 +338,20 @@ class AlignAndStack(pk.Operator):
         if any(isinstance(b, jax.Array) for b in bands):
             bands = [jnp.asarray(b) for b in bands]
         xp = namespace(bands[0])
-        return target.replace(values=xp.concat(bands, axis=-3), fill_value=float("nan"))
+        stacked = xp.concat(bands, axis=-3)
+        return target.replace(
+            values=stacked, fill_value=float("nan"), band_names=_stacked_names(grids, order)
+        )
+
+
+def _stacked_names(grids: list[GeoTensor], order: list[int]) -> tuple[str, ...] | None:
+    """The inputs' band names in stacking order, when every input has them and none repeats.
+
+    Two sensors naming a band alike (``"B04"`` twice) give no names rather than an error:
+    the stack is still valid data, and :class:`SelectBands` works by index.
+    """
+    names = [band_names_of(grids[i]) for i in order]
+    if any(n is None for n in names):
+        return None
+    joined = tuple(b for n in names for b in n)  # type: ignore[union-attr]
+    return joined if len(set(joined)) == len(joined) else None

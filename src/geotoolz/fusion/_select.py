@@ -8,7 +8,7 @@ import equinox as eqx
 
 import pipekit as pk
 
-from .._carrier import rewrap, values_of
+from .._carrier import band_names_of, rewrap, values_of
 from .._errors import GeotoolzValueError
 
 __all__ = ["SelectBands"]
@@ -45,4 +45,9 @@ class SelectBands(pk.Operator):
                 f"SelectBands(bands={self.bands}) needs values (..., band, y, x) with more than "
                 f"{max(abs(b) for b in self.bands)} bands, got shape {tuple(values.shape)}"
             )
-        return rewrap(x, values[..., list(self.bands), :, :])
+        names = band_names_of(x)
+        if names is not None:
+            names = tuple(names[b] for b in self.bands)
+            if len(set(names)) != len(names):  # a band picked twice: names must be unique
+                names = None
+        return rewrap(x, values[..., list(self.bands), :, :], band_names=names)
