@@ -24,6 +24,7 @@ from ._emit import (
     EMITScene as EMITScene,
     emit_bands as emit_bands,
     emit_reflectance as emit_reflectance,
+    emit_solar_irradiance as emit_solar_irradiance,
     synthetic_emit_scene as synthetic_emit_scene,
 )
 from ._plume import (
@@ -96,4 +97,5 @@ __all__ = [
     "EMITScene",
     "emit_bands",
     "emit_reflectance",
+    "emit_solar_irradiance",
 ]

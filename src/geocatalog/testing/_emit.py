@@ -21,7 +21,13 @@ from .._errors import GeoValueError
 from .._geotensor import GeoTensor
 from ._scene import _smooth_field
 
-__all__ = ["EMITScene", "emit_bands", "emit_reflectance", "synthetic_emit_scene"]
+__all__ = [
+    "EMITScene",
+    "emit_bands",
+    "emit_reflectance",
+    "emit_solar_irradiance",
+    "synthetic_emit_scene",
+]
 
 _SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 _GRID_STEP_NM = 0.5  # the background's high-resolution grid
@@ -45,6 +51,16 @@ class EMITScene(NamedTuple):
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def emit_solar_irradiance(wavelength_nm: np.ndarray) -> np.ndarray:
+    """The cube's top-of-atmosphere solar irradiance (µW cm⁻² nm⁻¹) at ``wavelength_nm``.
+
+    The cube's radiance is in µW cm⁻² sr⁻¹ nm⁻¹, so these values are the ``esun`` that a
+    radiance-unit correction (``DarkObjectSubtraction(esun=...)``) needs for it (sun at
+    zenith, Earth-Sun distance 1 AU).
+    """
+    return _solar(np.asarray(wavelength_nm, dtype=np.float64))
 
 
 def _dips(wl: np.ndarray, bands: tuple[tuple[float, float, float], ...]) -> np.ndarray:

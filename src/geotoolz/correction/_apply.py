@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._carrier import float_values, namespace, rewrap, values_of
+from .._carrier import band_names_of, float_values, namespace, rewrap, values_of
 from ._bands import BandLayout, band_layout, degrees_to_cos
 
 __all__ = ["Bands", "finish"]
@@ -43,6 +43,10 @@ def finish(x: Any, bands: Bands, corrected: Any) -> Any:
         shape = (1,) * (bands.values.ndim - 3) + (layout.n, 1, 1)
         kept = xp.asarray(np.reshape(layout.kept_mask(), shape))
         out = xp.where(kept, bands.values, corrected)
+    changes: dict[str, Any] = {"fill_value": float("nan")}
     if layout.sun_zenith is not None:
         out = xp.take(out, xp.asarray(np.asarray(layout.out, dtype=np.int32)), axis=-3)
-    return rewrap(x, xp.astype(out, bands.dtype), fill_value=float("nan"))
+        names = band_names_of(x)
+        if names is not None:  # the bands that remain keep their names
+            changes["band_names"] = tuple(names[i] for i in layout.out)
+    return rewrap(x, xp.astype(out, bands.dtype), **changes)
