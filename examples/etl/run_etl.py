@@ -6,12 +6,16 @@ run skips every slice (outputs are named by slice hash and written atomically), 
 killed half-way is finished by running it again::
 
     uv run python examples/etl/run_etl.py --out /tmp/etl
+
+The pipeline is ``examples/pipelines/ndvi_etl.yaml``; its ``WriteCOG`` step writes the
+haze-corrected stacks under ``{out}/boa/`` (the run works in ``--out``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from pathlib import Path
 
 from affine import Affine
@@ -45,10 +49,13 @@ def main() -> None:
     parser.add_argument("--out", default="etl_out", help="work folder")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    root = Path(args.out)
+    root = Path(args.out).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    pipelines = HERE.parent / "pipelines"
+    os.chdir(root)  # WriteCOG's relative path_template lands in the work folder
 
     catalog = gc.open_catalog(make_catalog(root))
-    etl = pk.loads_yaml(open(HERE / "ndvi_etl.yaml").read())  # noqa: SIM115 (Case 2 as written)
+    etl = pk.loads_yaml(open(pipelines / "ndvi_etl.yaml").read())  # noqa: SIM115 (Case 2 as written)
     report = gz.catalog_ops.CatalogPipeline(
         catalog=catalog,
         op=etl,
