@@ -32,6 +32,7 @@ __all__ = [
 _SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 _GRID_STEP_NM = 0.5  # the background's high-resolution grid
 _GRID_MARGIN_NM = 60.0
+_RATIO_NODES = 513  # enhancements at which the plume's band ratio is computed exactly
 _REFERENCE_RADIANCE = 10.0  # µW cm⁻² sr⁻¹ nm⁻¹, where the SNR argument applies
 
 
@@ -143,15 +144,22 @@ def _ch4_ratio(
     background = _solar(grid) * np.exp(-amf * _optical_depth(grid))
     ratio = np.ones((centres.size, enhancement.size))
     pixels = np.flatnonzero(enhancement)
+    if pixels.size == 0:
+        return ratio
+    # The band ratio is a smooth function of the enhancement alone: evaluate it exactly on
+    # _RATIO_NODES enhancements spanning the map and interpolate linearly. The
+    # relative interpolation error is at most step² (amf · max coef)² / 8: with the
+    # table's max coef 7.3e-5 and amf 2, 4e-6 for a 20 000 ppm·m map (step 39 ppm·m), 1e-4
+    # for 10⁵ ppm·m; the noise is ~1/snr = 2.5e-3.
+    values = enhancement[pixels]
+    nodes = np.linspace(min(values.min(), 0.0), max(values.max(), 0.0), _RATIO_NODES)
     for b, (c, s) in enumerate(zip(centres, sigmas, strict=True)):
         window, w = _band_weights(grid, c, s)
-        if not np.any(coef[window] > 0) or pixels.size == 0:
+        if not np.any(coef[window] > 0):
             continue
         weighted = w * background[window]
-        for start in range(0, pixels.size, 256):
-            idx = pixels[start : start + 256]
-            trans = np.exp(-amf * enhancement[idx, None] * coef[None, window])
-            ratio[b, idx] = trans @ weighted / weighted.sum()
+        trans = np.exp(-amf * nodes[:, None] * coef[None, window])
+        ratio[b, pixels] = np.interp(values, nodes, trans @ weighted / weighted.sum())
     return ratio
 
 
