@@ -8,11 +8,8 @@ carries the bin edges and counts, so the picture's numbers travel with it.
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +20,6 @@ __all__ = [
     "PLOT_HEIGHT",
     "bar_heights",
     "histogram_png",
-    "write_atomic",
 ]
 
 #: Layout of the chart, in pixels: each bin is a BAR_WIDTH-wide bar followed by GAP white
@@ -70,24 +66,3 @@ def histogram_png(counts: np.ndarray, edges: np.ndarray, title: str) -> bytes:
             _chunk(b"IEND", b""),
         ]
     )
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, fsync, then ``os.replace`` it.
-
-    Readers see the old file or the whole new one, never a partial one; on failure the
-    temporary file is removed (as ``pipekit.repro.Artifact.save``).
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target

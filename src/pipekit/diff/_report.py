@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._png import histogram_png, write_atomic
+from .._atomic import write_atomic
+from ._png import histogram_png
 
 __all__ = ["ABReport", "count_clusters", "is_multimodal"]
 

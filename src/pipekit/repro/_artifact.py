@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import equinox as eqx
 import jax
 
+from .._atomic import write_atomic
 from .._hash import config_hash
 from .._operator import Operator
 from .._registry import target_name
@@ -123,19 +123,7 @@ class Artifact:
         the file is moved into place with ``os.replace``: readers see the old file or the
         whole new one, never a partial one; on failure the temporary file is removed.
         """
-        data = self.to_bytes()
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, self.to_bytes())
         return path
 
     def rerun(
