@@ -79,3 +79,36 @@ def test_orchestrator_example_runs_and_retries_byte_identically(tmp_path):
 def test_every_case12_operator_pickles():
     pipeline = pk.loads_yaml(Path(OP_YAML).read_text())
     pk.parallel.check_pickleable(pipeline)
+
+
+def test_case12_with_the_seeds_methane_v3_pipeline(tmp_path, monkeypatch):
+    """The seed's ``op_yaml = "pipelines/methane_v3.yaml"`` through the same task body."""
+    import geotoolz as gz
+    from geocatalog.testing import synthetic_emit_scene
+
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "orchestrator"))
+    from daily_flow import run_op
+
+    op_yaml = str(ROOT / "examples" / "pipelines" / "methane_v3.yaml")
+    plume = np.zeros((96, 64))
+    plume[40:50, 20:40] = 3000.0
+    absorption = gz.methane.ch4_absorption_spectrum()
+    scene = synthetic_emit_scene(96, 64, seed=4, enhancement=plume, absorption=absorption).radiance
+    href = str(gc.save_cog(scene, tmp_path / "emit.tif"))
+    slices = []
+    for c0 in (0, 32):
+        sl = gc.GeoSlice(href=href, window=((0, 96), (c0, c0 + 32)))
+        slices.append(json.loads(json.dumps(sl.to_dict())))
+    task = functools.partial(run_op, op_yaml, out_dir=str(tmp_path))
+    results = pk.parallel.ProcessMap(n_workers=2, keep_pool=False).map(task, slices)
+    pipeline = pk.loads_yaml(Path(op_yaml).read_text())
+    for sl, res in zip(slices, results, strict=True):
+        (r0, r1), (c0, c1) = sl["window"]
+        want = pipeline(scene[..., r0:r1, c0:c1])
+        got = gc.read_raster(res["out_uri"])
+        assert got.transform == want.transform
+        np.testing.assert_array_equal(got.values[0], np.asarray(want.values)[0])
+        json.dumps(res["stats"])
+    left = np.asarray(gc.read_raster(results[0]["out_uri"]).values[0])
+    background = left[:30]
+    assert np.nanmean(left[40:50, 20:32]) > np.nanmean(background) + 3 * np.nanstd(background)
