@@ -161,6 +161,10 @@ def main() -> None:
         "--covariance", nargs="+", default=["empirical", "ledoit_wolf", "oas"],
         choices=["empirical", "ledoit_wolf", "oas"],
     )  # fmt: skip
+    parser.add_argument(
+        "--solver", nargs="+", default=["qr", "cholesky"], choices=["qr", "cholesky"],
+        help="MatchedFilter solver(s) to time",
+    )  # fmt: skip
     parser.add_argument("--no-jit", action="store_true", help="skip the jit rows")
     parser.add_argument(
         "--jit-timeout", type=float, default=600.0,
@@ -191,52 +195,53 @@ def main() -> None:
 
     table = []
     for covariance in args.covariance:
-        op = gz.methane.MatchedFilter(
-            wavelengths=scene.wavelengths, fwhm=scene.fwhm, covariance=covariance
-        )
         print(f"[{covariance}] NumPy reference loop ...", flush=True)
         ref, _, t_ref = timed(lambda c=covariance: reference_alpha(cube, k, c), args.repeats)
-        print(f"[{covariance}] eager MatchedFilter ...", flush=True)
-        eager, _, t_eager = timed(lambda o=op: o(gt), args.repeats)
-        eager = np.asarray(eager.values)[0]
-        if args.no_jit:
-            jitted, t_jit, t_compile = eager, float("nan"), float("nan")
-        else:
-            print(f"[{covariance}] jit: compile ...", flush=True)
-            faulthandler.dump_traceback_later(args.jit_timeout, exit=True)
-            start = time.perf_counter()
-            compiled = eqx.filter_jit(op).lower(gt_jax).compile()
-            t_compile = time.perf_counter() - start
-            jitted, _, t_jit = timed(lambda c=compiled: c(gt_jax), args.repeats)
-            faulthandler.cancel_dump_traceback_later()
-            jitted = np.asarray(jitted.values)[0]
-            del compiled
+        table.append((covariance, "plain NumPy loop (baseline)", t_ref, t_ref, ""))
+        for solver in args.solver:
+            op = gz.methane.MatchedFilter(
+                wavelengths=scene.wavelengths, fwhm=scene.fwhm, covariance=covariance,
+                solver=solver,
+            )  # fmt: skip
+            tag = f"[{covariance}, {solver}]"
+            print(f"{tag} eager MatchedFilter ...", flush=True)
+            eager, _, t_eager = timed(lambda o=op: o(gt), args.repeats)
+            eager = np.asarray(eager.values)[0]
+            if args.no_jit:
+                jitted, t_jit, t_compile = eager, float("nan"), float("nan")
+            else:
+                print(f"{tag} jit: compile ...", flush=True)
+                faulthandler.dump_traceback_later(args.jit_timeout, exit=True)
+                start = time.perf_counter()
+                compiled = eqx.filter_jit(op).lower(gt_jax).compile()
+                t_compile = time.perf_counter() - start
+                jitted, _, t_jit = timed(lambda c=compiled: c(gt_jax), args.repeats)
+                faulthandler.cancel_dump_traceback_later()
+                jitted = np.asarray(jitted.values)[0]
+                del compiled
 
-        std = float(np.std(ref[~core]))
-        print(f"[{covariance}] agreement, max |Δα| / std(α) = {std:.1f} ppm·m: "
-              f"eager-ref {np.max(np.abs(eager - ref)) / std:.2e}, "
-              f"jit-ref {np.max(np.abs(jitted - ref)) / std:.2e}, "
-              f"jit-eager {np.max(np.abs(jitted - eager)) / std:.2e}; "
-              f"ref vs scikit-learn (4 cols, float64) "
-              f"{sklearn_check(cube, k, covariance, ref)}; plume core α "
-              f"ref {np.mean(ref[core]):.0f} / jit {np.mean(jitted[core]):.0f} "
-              f"(injected ~{PLUME_PEAK:.0f})")  # fmt: skip
-        table.append((covariance, t_ref, t_eager, t_jit, t_compile))
-        print(
-            f"[{covariance}] ref {t_ref:.2f} s, eager {t_eager:.2f} s, jit {t_jit:.2f} s "
-            f"(compile {t_compile:.2f} s); peak RSS {peak_gib():.1f} GiB",
-            flush=True,
-        )
+            std = float(np.std(ref[~core]))
+            print(f"{tag} agreement, max |Δα| / std(α) = {std:.1f} ppm·m: "
+                  f"eager-ref {np.max(np.abs(eager - ref)) / std:.2e}, "
+                  f"jit-ref {np.max(np.abs(jitted - ref)) / std:.2e}, "
+                  f"jit-eager {np.max(np.abs(jitted - eager)) / std:.2e}; "
+                  f"ref vs scikit-learn (4 cols, float64) "
+                  f"{sklearn_check(cube, k, covariance, ref)}; plume core α "
+                  f"ref {np.mean(ref[core]):.0f} / jit {np.mean(jitted[core]):.0f} "
+                  f"(injected ~{PLUME_PEAK:.0f})")  # fmt: skip
+            table.append((covariance, f"MatchedFilter {solver}, eager NumPy", t_eager, t_ref, ""))
+            table.append((covariance, f"MatchedFilter {solver}, filter_jit", t_jit, t_ref,
+                          f"{t_compile:10.2f}"))  # fmt: skip
+            print(
+                f"{tag} ref {t_ref:.2f} s, eager {t_eager:.2f} s, jit {t_jit:.2f} s "
+                f"(compile {t_compile:.2f} s); peak RSS {peak_gib():.1f} GiB",
+                flush=True,
+            )
 
     print(f"\nMatchedFilter per_column=True, ({args.bands}, {rows}, {cols}) float32")
-    print(f"  {'covariance':<12} {'row':<34} {'median s':>9} {'x NumPy ref':>12} {'compile s':>10}")
-    for covariance, t_ref, t_eager, t_jit, t_compile in table:
-        for name, seconds, extra in (
-            ("plain NumPy loop (baseline)", t_ref, ""),
-            ("MatchedFilter, eager NumPy", t_eager, ""),
-            ("MatchedFilter, eqx.filter_jit", t_jit, f"{t_compile:10.2f}"),
-        ):
-            print(f"  {covariance:<12} {name:<34} {seconds:9.3f} {seconds / t_ref:12.2f} {extra}")
+    print(f"  {'covariance':<12} {'row':<36} {'median s':>9} {'x NumPy ref':>12} {'compile s':>10}")
+    for covariance, name, seconds, t_ref, extra in table:
+        print(f"  {covariance:<12} {name:<36} {seconds:9.3f} {seconds / t_ref:12.2f} {extra}")
     print(f"peak RSS {peak_gib():.1f} GiB")
 
 

@@ -244,3 +244,24 @@ def test_yaml_round_trip_keeps_tuples(small):
     mf = MatchedFilter(wavelengths=small.wavelengths, fwhm=small.fwhm, covariance="oas")
     again = pk.loads_yaml(pk.dumps_yaml(mf))
     assert again.wavelengths == mf.wavelengths and pk.config_hash(again) == pk.config_hash(mf)
+
+
+@pytest.mark.parametrize(("covariance", "per_column"), [("empirical", False), ("oas", True)])
+def test_cholesky_solver_equals_reference_and_stays_close_under_jit(small, covariance, per_column):
+    values = np.array(small.radiance.values, dtype=np.float64)
+    values[:, 3:6, 4] = np.nan
+    x = small.radiance.replace(values=values)
+    mf = MatchedFilter(wavelengths=small.wavelengths, fwhm=small.fwhm, covariance=covariance,
+                       per_column=per_column, ridge=1e-3, solver="cholesky")  # fmt: skip
+    want = reference_matched_filter(values, mf.unit_absorption(), covariance=covariance,
+                                    per_column=per_column, ridge=1e-3)  # fmt: skip
+    got = np.asarray(mf(x).values[0])
+    np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-6)  # float64 input: exact
+    x32 = small.radiance
+    eager = np.asarray(mf(x32).values)
+    jitted = eqx.filter_jit(lambda op, v: op(v))(mf, jax.tree.map(jnp.asarray, x32))
+    # float32 on both paths: Cholesky of Σ agrees to ~5e-3 of the spread (QR: ~3e-5)
+    tol = 1e-2 * float(np.nanstd(eager))
+    np.testing.assert_allclose(np.asarray(jitted.values), eager, atol=tol)
+    with pytest.raises(pk.ConfigError, match=r"MatchedFilter: solver must be one of"):
+        MatchedFilter(target=(-1.0, 0.0), solver="lu")
