@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,8 +13,9 @@ import pyproj
 from affine import Affine
 from jaxtyping import ArrayLike, Int, Shaped
 
-from . import _indexing, _render
+from . import _indexing
 from ._bands import check_band_names, index_band_names, kept_band_names
+from ._encode import GeoTensorEncoders
 from ._errors import (
     BatchedGeoTensorError,
     GeoTypeError,
@@ -28,7 +28,7 @@ from ._leaves import UNSET, canonical_fill, host_offset, is_traced, shift_offset
 __all__ = ["GeoTensor"]
 
 
-class GeoTensor(eqx.Module):
+class GeoTensor(GeoTensorEncoders, eqx.Module):
     """A raster ``(..., H, W)`` plus georeferencing that stays float64-exact under jit and vmap.
 
     Arguments:
@@ -360,43 +360,6 @@ class GeoTensor(eqx.Module):
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return np.asarray(self.values, dtype=dtype, copy=copy)
-
-    def summary_stats(self) -> dict[str, Any]:
-        """Per-band min/max/mean/std over valid pixels, valid fraction and the grid, JSON-ready.
-
-        Example:
-            >>> from geocatalog.testing import synthetic_scene
-            >>> stats = synthetic_scene(32, 32).summary_stats()
-            >>> stats["shape"], stats["crs"], len(stats["bands"])
-            ([13, 32, 32], 'EPSG:32630', 13)
-        """
-        return _render.summary(
-            np.asarray(self.values),
-            self.fill_value,
-            crs=self.crs_string,
-            bounds=self.bounds,
-            res=self.res,
-        )
-
-    def to_cog_bytes(self, **save_kwargs: Any) -> bytes:
-        """Encode as Cloud-Optimized GeoTIFF bytes (options as :func:`geocatalog.save_cog`)."""
-        from ._load import to_cog_bytes  # lazy: _load imports this module
-
-        return to_cog_bytes(self, **save_kwargs)
-
-    def to_cog_bytes_b64(self, **save_kwargs: Any) -> str:
-        """:meth:`to_cog_bytes` as a base64 ASCII string, for JSON responses (Case 4)."""
-        return base64.b64encode(self.to_cog_bytes(**save_kwargs)).decode("ascii")
-
-    def to_png_bytes(self, vmin: float | None = None, vmax: float | None = None) -> bytes:
-        """Encode as an 8-bit PNG: 1 band grey, 3 RGB, 4 RGBA; NaN/fill pixels transparent.
-
-        ``uint8`` values are written as they are; other dtypes are stretched linearly,
-        ``round(clip((x - vmin) / (vmax - vmin), 0, 1) * 255)``, with ``vmin``/``vmax``
-        defaulting to the finite, non-fill min/max of the image.
-        """
-        image = _render.png_image(np.asarray(self.values), self.fill_value, vmin, vmax)
-        return _render.encode_png(image)
 
     def __repr__(self) -> str:
         crs = self.crs_string if len(self.crs_string) <= 40 else self.crs_string[:37] + "..."

@@ -1,16 +1,10 @@
 """CH4 absorption table and Gaussian band averages against hand numerical integrals."""
 
-import pathlib
-import re
-import subprocess
-
 import numpy as np
 import pytest
 
 import geotoolz as gz
 from geotoolz.methane import ch4_absorption_spectrum, ch4_unit_absorption
-
-_MAG1C = pathlib.Path("/work/.mirror/markusfoote+mag1c/repo")
 
 
 def _window_mean(wl, coef, lo, hi):
@@ -95,25 +89,3 @@ def test_argument_errors_teach():
         ch4_unit_absorption([2300.0], [0.0])
     with pytest.raises(ValueError, match=r"amf must be a finite number > 0"):
         ch4_unit_absorption([2300.0], [8.0], amf=-1.0)
-
-
-@pytest.mark.skipif(not _MAG1C.exists(), reason="mag1c mirror not on this machine")
-def test_table_rederived_from_mag1c_lut():
-    """Redo the documented derivation from mag1c's LUT and compare with the stored table."""
-
-    def show(path):
-        return subprocess.run(
-            ["git", "-C", str(_MAG1C), "show", f"HEAD:{path}"], capture_output=True, check=True
-        ).stdout
-
-    hdr = show("mag1c/ch4.hdr").decode()
-    wl = np.array(
-        [float(v) for v in re.search(r"wavelength = \{([^}]*)\}", hdr).group(1).split(",")]
-    )
-    rad = np.frombuffer(show("mag1c/ch4.lut"), "<f8").reshape(31800, 1, 7)[:, 0, :]
-    conc = np.array([0, 500, 1000, 2000, 4000, 8000, 16000.0])
-    design = np.stack([np.ones(7), conc], axis=1)
-    slope = np.linalg.lstsq(design, np.log(rad).T, rcond=None)[0][1]
-    stored_wl, stored_coef = ch4_absorption_spectrum()
-    np.testing.assert_allclose(stored_wl, wl, rtol=1e-7)
-    np.testing.assert_allclose(stored_coef, np.clip(-slope / 2.0, 0, None), rtol=1e-6, atol=1e-12)

@@ -15,6 +15,8 @@ observation geometry.
 
 How they were derived
 ---------------------
+(``tools/derive_ch4_absorption.py --mag1c <clone> --check`` repeats it.)
+
 1. At every table wavelength λ, ordinary least squares of ``ln L(λ, c)`` on
    ``[1, c]`` over the seven enhancements gives the slope ``s(λ) = d ln L / dc``
    (per ppm·m). mag1c fits the same line after convolving with a sensor's bands; we

@@ -5,9 +5,9 @@
 :class:`ChipSelection` for one scene, a list of loadable :class:`ScoredChip` for a catalog.
 """
 
-from ._active import (
+from ._active import ActiveSampler as ActiveSampler
+from ._selection import (
     MODES as MODES,
-    ActiveSampler as ActiveSampler,
     ChipSelection as ChipSelection,
     Mode as Mode,
     ScoredChip as ScoredChip,
