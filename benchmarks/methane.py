@@ -31,15 +31,13 @@ Beer-Lambert model ``L·(1 + k α)``.
 
 from __future__ import annotations
 
-import os
+# first: it sets OpenBLAS's variables before NumPy loads
+import _openblas_env
 
-# Before NumPy/SciPy load OpenBLAS (see the README section): on this shared 2-core machine
-# OpenBLAS's threaded QR / solve of 285² matrices ran 7-60x slower than one thread, and
-# threaded OpenBLAS inside XLA's LAPACK calls deadlocked. Set the variable to override.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+# isort: split
 import argparse
 import faulthandler
+import os
 import platform
 import resource
 import statistics
@@ -146,6 +144,17 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[Any, float, float]:
     return out, first, statistics.median(times)
 
 
+def blas_kernel() -> str:
+    """NumPy's BLAS and the kernel it chose (threadpoolctl, when installed)."""
+    dropped = f"; dropped {_openblas_env.DROPPED}" if _openblas_env.DROPPED else ""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return f"threadpoolctl not installed{dropped}"
+    libs = [f"{i.get('internal_api')} {i.get('architecture')}" for i in threadpool_info()]
+    return ", ".join(libs) + dropped
+
+
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
@@ -167,6 +176,10 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--no-jit", action="store_true", help="skip the jit rows")
     parser.add_argument(
+        "--keep-openblas-env", action="store_true",
+        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE if set (dropped by default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--jit-timeout", type=float, default=600.0,
         help="exit with a traceback if one jit compile + runs takes longer (jaxlib 0.10.2's "
         "batched CPU LAPACK kernels can deadlock XLA's thread pool; README section)",
@@ -177,7 +190,8 @@ def main() -> None:
         models = [ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")]
     cpu = models[0] if models else platform.machine()
     print(f"{cpu}, {os.cpu_count()} CPUs, JAX {jax.__version__} on {jax.default_backend()}, "
-          f"NumPy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; "
+          f"NumPy {np.__version__} ({blas_kernel()}), "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; "
           f"median of {args.repeats} after one untimed run")  # fmt: skip
 
     start = time.perf_counter()

@@ -265,3 +265,29 @@ def test_cholesky_solver_equals_reference_and_stays_close_under_jit(small, covar
     np.testing.assert_allclose(np.asarray(jitted.values), eager, atol=tol)
     with pytest.raises(pk.ConfigError, match=r"MatchedFilter: solver must be one of"):
         MatchedFilter(target=(-1.0, 0.0), solver="lu")
+
+
+@pytest.mark.parametrize("n_cols", [20, 19])  # 4 | 20: whole chunks; 19 is prime: padded
+def test_chunked_over_columns_equals_reference(small, n_cols, monkeypatch):
+    from geotoolz.methane import _matched_filter
+
+    radiance = small.radiance[..., :n_cols]
+    values = np.array(radiance.values, dtype=np.float64)
+    values[:, 3:6, 4] = np.nan
+    values[:, 15:18, 11] = radiance.fill_value
+    nodata = np.zeros(values.shape[1:], bool)
+    nodata[15:18, 11] = True
+    x = radiance.replace(values=values)
+    mf = MatchedFilter(wavelengths=small.wavelengths, fwhm=small.fwhm,
+                       covariance="ledoit_wolf", ridge=1e-3)  # fmt: skip
+    # 4 columns of 24 rows x 40 bands per step (the scenes here are otherwise one step)
+    monkeypatch.setattr(_matched_filter, "_CHUNK_BYTES", 4 * 24 * 40 * 8)
+    want = reference_matched_filter(values, mf.unit_absorption(), covariance="ledoit_wolf",
+                                    ridge=1e-3, nodata=nodata)  # fmt: skip
+    np.testing.assert_allclose(mf(x).values[0], want, rtol=1e-7, atol=1e-6)
+    monkeypatch.setattr(_matched_filter, "_CHUNK_BYTES", 4 * 24 * 40 * 4)  # float32 bytes
+    x32 = x.replace(values=values.astype(np.float32))
+    jitted = eqx.filter_jit(lambda op, v: op(v))(mf, jax.tree.map(jnp.asarray, x32))
+    got = np.asarray(jitted.values[0])
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, atol=1e-3 * float(np.nanstd(want)))
