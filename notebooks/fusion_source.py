@@ -16,7 +16,7 @@ import numpy as np
 
 import geocatalog as gc
 
-spec = importlib.util.spec_from_file_location("case11", "examples/fusion/train_fusion.py")
+spec = importlib.util.spec_from_file_location("case11", "examples/case11_fusion/train_fusion.py")
 case11 = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(case11)
 result = case11.main(tempfile.mkdtemp(), steps=STEPS)  # noqa: F821 - set by the builder

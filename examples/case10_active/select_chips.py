@@ -25,7 +25,7 @@ import geotoolz as gz
 import pipekit as pk
 import pipekit_array as pa
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "case3_chips"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "case03_chips"))
 from train_and_infer import make_catalog, preprocess
 
 

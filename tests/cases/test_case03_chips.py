@@ -8,7 +8,7 @@ import numpy as np
 
 import geocatalog as gc
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "case3_chips" / "train_and_infer.py"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "case03_chips" / "train_and_infer.py"
 
 
 def load_example():

@@ -1,55 +1,26 @@
 """Seed Case 8: QC as operators, three tiers from three packages, one failure policy.
 
-The code of ``build_case8`` is the seed's, with one spelling changed: the seed's
-``on_fail="warn"`` is ``on_error="warn"``, the one failure-policy argument the whole
-library shares (``on_fail=`` raises a TypeError that names it; tested below). The scene is
-the layout the seed's indices imply: ``[B02, B03, B04, B08, SZA, QA60]`` (L1C digital
-numbers, a sun zenith band in degrees, QA60 bits), 10 m UTM 30N, with band names.
+``build_case8`` and ``case8_scene`` come from the example,
+``examples/case08_qc/run_qc.py`` (the seed's code with ``on_fail="warn"`` spelled
+``on_error="warn"``; ``on_fail=`` raises a TypeError that names it, tested below), which
+is also run as a user runs it.
 """
 
 import logging
 
 import numpy as np
 import pytest
+import rasterio
 
 import geotoolz as gz
 import pipekit as pk
 import pipekit_array as pa
 from geocatalog import GeoTensor
-from geocatalog.testing import synthetic_scene
 
-CASE8_BANDS = ("B02", "B03", "B04", "B08", "SZA", "QA60")
+from ._examples import load_example, run_example
 
-
-def case8_scene(height=64, width=64, *, seed=1, crs="EPSG:32630", cloud_fraction=0.1, sza=35.0):
-    gt = synthetic_scene(height, width, seed=seed, crs=crs, cloud_fraction=cloud_fraction)
-    values = np.asarray(gt.values)
-    zenith = np.full((1, height, width), sza, np.float32)
-    stack = np.concatenate([values[:4].astype(np.float32), zenith, values[-1:].astype(np.float32)])
-    return gt.replace(values=stack, band_names=CASE8_BANDS)
-
-
-def build_case8():
-    qc = pk.Sequential([
-        # pipekit: carrier-agnostic
-        pk.qc.AssertShape((-1, -1, -1)),  # 3-D check
-        pk.qc.AssertHasAttribute("crs"),
-        # geotoolz: GeoTensor-specific (need .crs, .transform, sensor metadata)
-        gz.qa.AssertCRSEquals("EPSG:32630"),
-        gz.qa.AssertResolutionWithin((9.5, 10.5)),
-        gz.qa.AssertSchema(bands=["B02", "B03", "B04", "B08", "QA60"]),
-        # pipekit-array: array reductions (works on numpy / JAX / etc.)
-        pa.qc.AssertValidFraction(min_valid=0.5),
-        pa.qc.AssertValueRange(min_val=0, max_val=10_000, on_error="warn"),
-    ])  # fmt: skip
-    etl = pk.Sequential([
-        gz.cloud.MaskClouds(qa_band=-1, bits=[10, 11]),
-        qc,  # halts on first hard failure
-        gz.correction.TOAToBOA(sun_zenith_band=-2),
-        qc,  # post-correction sweep
-        gz.indices.NDVI(red_idx=2, nir_idx=3),
-    ])  # fmt: skip
-    return qc, etl
+run_qc = load_example("case08_qc/run_qc.py")
+CASE8_BANDS, build_case8, case8_scene = run_qc.CASE8_BANDS, run_qc.build_case8, run_qc.case8_scene
 
 
 def ndvi_oracle(scene: GeoTensor) -> np.ndarray:
@@ -141,3 +112,21 @@ def test_case8_log_and_continue_logs_on_the_qc_logger(caplog):
 def test_case8_seed_spelling_on_fail_teaches_on_error():
     with pytest.raises(TypeError, match=r"on_error"):
         pa.qc.AssertValueRange(min_val=0, max_val=10_000, on_fail="warn")
+
+
+@pytest.mark.parametrize(
+    ("bad", "check"), [(None, None), ("crs", "crs"), ("clouds", "valid fraction")]
+)
+def test_case8_example_runs_as_a_user_runs_it(tmp_path, bad, check):
+    args = ["--out", str(tmp_path)] + (["--bad", bad] if bad else [])
+    proc = run_example("case08_qc/run_qc.py", *args)
+    if bad is None:
+        assert proc.returncode == 0, proc.stderr
+        with rasterio.open(tmp_path / "ndvi.tif") as src:
+            written = src.read(1)
+        want = ndvi_oracle(case8_scene())
+        np.testing.assert_allclose(written, want, rtol=1e-4, atol=1e-5)
+    else:
+        assert proc.returncode == 1, proc.stderr
+        assert f"check {check!r} failed" in proc.stdout
+        assert not (tmp_path / "ndvi.tif").exists()

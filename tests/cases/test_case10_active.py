@@ -19,7 +19,7 @@ def test_case10_selects_the_most_uncertain_chips(tmp_path):
         spec.loader.exec_module(module)
         chosen = module.main(str(tmp_path), k=6)
     finally:
-        sys.path[:] = [p for p in sys.path if not p.endswith("case3_chips")]
+        sys.path[:] = [p for p in sys.path if not p.endswith("case03_chips")]
     lines = [json.loads(line) for line in (tmp_path / "to_label.jsonl").read_text().splitlines()]
     assert len(chosen) == len(lines) == 6
     scores = [c.score for c in chosen]

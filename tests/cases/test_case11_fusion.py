@@ -19,7 +19,7 @@ import pytest
 import geotoolz as gz
 import pipekit_jax as pj
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "fusion" / "train_fusion.py"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "case11_fusion" / "train_fusion.py"
 
 
 def load_example():

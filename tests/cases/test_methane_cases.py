@@ -10,6 +10,7 @@ scenes of ``geocatalog.testing.synthetic_emit_scene`` with CH4 plumes:
 """
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ import geotoolz as gz
 import pipekit as pk
 import pipekit_array as pa
 from geocatalog.testing import gaussian_plume, synthetic_emit_scene
+
+from ._examples import run_example
 
 ROOT = Path(__file__).parents[2]
 PIPELINES = ROOT / "examples" / "pipelines"
@@ -170,3 +173,39 @@ def test_methane_v3_plume_mask_ime_flux_recovers_known_rates_within_15_percent()
                                 seed=seed)[1].radiance))
         )  # fmt: skip
         assert float(out["flux_kg_h"]) == pytest.approx(flux, rel=0.15), (flux, wind)
+
+
+def test_case9_example_publish_then_rerun_in_a_new_process(tmp_path):
+    published = run_example("case09_archive/archive.py", "publish", "--out", str(tmp_path))
+    assert published.returncode == 0, published.stderr
+    want_hash = pk.config_hash(load("methane_v3.yaml"))
+    assert f"pipeline_hash {want_hash}" in published.stdout
+    gtar = tmp_path / "mars_methane_demo.gtar"
+    rerun = run_example("case09_archive/archive.py", "rerun", str(gtar), "--expect-hash", want_hash)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "geotoolz.methane.MatchedFilter" in rerun.stdout  # the pinned YAML is printed
+    with rasterio.open(tmp_path / "EMIT_L1B_RAD_demo.tif") as src:  # independent read
+        scene = gc.read_raster(tmp_path / "EMIT_L1B_RAD_demo.tif").replace(values=src.read())
+    want = load("methane_v3.yaml")(scene)
+    with rasterio.open(tmp_path / "rerun.tif") as src:
+        np.testing.assert_array_equal(src.read(), np.asarray(want.values))
+    wrong = run_example("case09_archive/archive.py", "rerun", str(gtar), "--expect-hash", "x")
+    assert wrong.returncode != 0 and "AssertionError" in wrong.stderr
+
+
+def test_case13_example_runs_as_a_user_runs_it(tmp_path):
+    proc = run_example("case13_ab/run_ab.py", "--out", str(tmp_path), "--n", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "+ LeeSpeckle (added before MatchedFilter): {window: 5}" in proc.stdout
+    record = json.loads((tmp_path / "ab_report.json").read_text())
+    old, new = load("methane_v3.yaml"), load("methane_v4_candidate.yaml")
+    expected = []  # oracle: both pipelines on rasterio reads, RMSE by the NumPy formula
+    for href in record["hrefs"]:
+        with rasterio.open(href) as src:
+            gt = gc.read_raster(href).replace(values=src.read())
+        a, b = np.asarray(old(gt).values, np.float64), np.asarray(new(gt).values, np.float64)
+        ok = np.isfinite(a) & np.isfinite(b)
+        expected.append(np.sqrt(np.mean((a[ok] - b[ok]) ** 2)))
+    np.testing.assert_allclose(record["rmse"], expected, rtol=1e-5)
+    assert record["summary"]["median"] == pytest.approx(np.median(expected), rel=1e-5)
+    assert (tmp_path / "rmse_histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -271,7 +271,7 @@ def test_dask_map_gives_the_same_outputs(world, tmp_path):
 
 
 def test_etl_example_runs_case2_and_reruns_idempotently(tmp_path):
-    script = ROOT / "examples" / "etl" / "run_etl.py"
+    script = ROOT / "examples" / "case02_etl" / "run_etl.py"
     for expected in ("ok=6 skipped=0 failed=0", "ok=0 skipped=6 failed=0"):
         done = subprocess.run(
             [sys.executable, str(script), "--out", str(tmp_path)],

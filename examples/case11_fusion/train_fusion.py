@@ -1,6 +1,6 @@
 """Case 11, trained: cross-sensor fusion (optical + SAR + DEM) as a differentiable Graph.
 
-Run: ``uv run python examples/fusion/train_fusion.py [out_dir] [--steps 300]``.
+Run: ``uv run python examples/case11_fusion/train_fusion.py [out_dir] [--steps 300]``.
 
 The Graph is Case 11's as written, with ``crop_classifier`` a ``pipekit_jax.nn.ConvNet``
 behind ``pa.ModelOp`` and one learnable fusion parameter in front of it: a

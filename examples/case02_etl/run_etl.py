@@ -5,7 +5,7 @@ The catalog indexes a handful of generated Sentinel-2-like scenes (instead of
 run skips every slice (outputs are named by slice hash and written atomically), and a run
 killed half-way is finished by running it again::
 
-    uv run python examples/etl/run_etl.py --out /tmp/etl
+    uv run python examples/case02_etl/run_etl.py --out /tmp/etl
 
 The pipeline is ``examples/pipelines/ndvi_etl.yaml``; its ``WriteCOG`` step writes the
 haze-corrected stacks under ``{out}/boa/`` (the run works in ``--out``).

@@ -7,7 +7,7 @@ with optax to predict NDVI from the preprocessed bands (a self-supervised toy ta
 example needs no labels). Inference: Case 3's ``infer`` pipeline as written, eagerly on NumPy
 and as one compiled program; the prediction is written as a COG.
 
-    uv run python examples/case3_chips/train_and_infer.py --out /tmp/case3 [--steps 60]
+    uv run python examples/case03_chips/train_and_infer.py --out /tmp/case3 [--steps 60]
 """
 
 from __future__ import annotations
