@@ -1,4 +1,7 @@
-"""Host-side views of a raster: JSON-ready summary statistics and 8-bit PNG encoding.
+"""Host-side views of a raster: JSON-ready summary statistics, 8-bit pictures, PNG encoding.
+
+One set of band checks, stretch and alpha rule serves ``to_png_bytes`` (min/max stretch)
+and ``to_rgb_array`` (per-band percentile stretch).
 
 The PNG writer is ~30 lines of ``zlib`` + ``struct`` (PNG spec, ISO/IEC 15948): rasterio's
 PNG driver warns ``NotGeoreferencedWarning`` on every write and read of a plain image,
