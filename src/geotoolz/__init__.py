@@ -8,7 +8,8 @@ sensors on different grids and stacking their bands), :mod:`geotoolz.correction`
 (calibration, dark-object subtraction, COST surface reflectance), :mod:`geotoolz.io`
 (reading rasters from URIs, writing COGs), :mod:`geotoolz.methane` (CH4
 absorption, matched filter, plume masking, IME source rates, Sentinel-2 multi-band
-retrievals), :mod:`geotoolz.qa` (QC checks of CRS, pixel size and band names).
+retrievals), :mod:`geotoolz.qa` (QC checks of CRS, pixel size and band names),
+:mod:`geotoolz.viz` (true/false-colour composites, 8-bit stretches, colormaps, hillshades).
 Every operator also accepts a bare array of shape ``(..., band, y, x)`` and runs
 eagerly on NumPy or traced under JAX.
 
@@ -44,6 +45,7 @@ from . import (
     qa as qa,
     radiometry as radiometry,
     sar as sar,
+    viz as viz,
 )
 from ._errors import (
     BandIndexError as BandIndexError,
@@ -81,4 +83,5 @@ __all__ = [
     "qa",
     "radiometry",
     "sar",
+    "viz",
 ]

@@ -121,6 +121,7 @@ _FAMILIES = (
     "qa",
     "sar_fusion",
     "transforms",
+    "viz",
 )
 for _family in _FAMILIES:
     _module = importlib.import_module(f"{__package__}._examples_{_family}")

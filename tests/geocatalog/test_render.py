@@ -43,17 +43,31 @@ def test_explicit_vmin_vmax_clip():
 
 def test_rgb_uint16_with_fill_becomes_rgba_with_transparent_fill():
     values = np.array(
-        [[[0, 100], [200, 300]], [[50, 100], [150, 400]], [[10, 20], [30, 400]]], dtype=np.uint16
+        [[[0, 100], [200, 0]], [[0, 100], [150, 400]], [[0, 20], [30, 400]]], dtype=np.uint16
     )
     gt = GeoTensor(values, UTM, "EPSG:32630", fill_value=0)
     img = _decode(gt.to_png_bytes())
     assert img.shape == (4, 2, 2)
-    # pixel (0, 0) holds the fill value in band 0: transparent; stretch over valid pixels 10..400
+    # pixel (0, 0) holds the fill value in every band: nodata, transparent. Pixel (1, 1)
+    # holds it in band 0 only: data (GDAL's dataset mask), a 0 red beside valid green/blue.
     valid = values[:, [0, 1, 1], [1, 0, 1]]
     expected = _stretch(values.astype(np.float64), float(valid.min()), float(valid.max()))
     expected[:, 0, 0] = 0
     np.testing.assert_array_equal(img[:3], expected)
     np.testing.assert_array_equal(img[3], [[0, 255], [255, 255]])
+
+
+def test_one_band_at_the_fill_value_is_data():
+    # A grey colormap's black, (0, 0, 0, 255) with fill 0, is opaque: only a pixel whose
+    # every band is the fill value is nodata (the carrier rule, pipekit_array.nodata_mask).
+    values = np.zeros((4, 1, 3), dtype=np.uint8)
+    values[3, 0, 0] = 255  # opaque black
+    values[:, 0, 1] = (10, 0, 20, 255)
+    gt = GeoTensor(values, UTM, "EPSG:32630", fill_value=0)
+    img = _decode(gt.to_png_bytes())
+    np.testing.assert_array_equal(img[:, 0, 0], [0, 0, 0, 255])
+    np.testing.assert_array_equal(img[:, 0, 1], [10, 0, 20, 255])
+    np.testing.assert_array_equal(img[:, 0, 2], [0, 0, 0, 0])
 
 
 def test_nan_pixels_are_transparent_in_grayscale():
