@@ -99,8 +99,8 @@ def progress_bar(
         from tqdm.auto import tqdm as auto_tqdm
     except ImportError as exc:
         raise ImportError(
-            f"{desc}: progress=True draws a progress bar with tqdm, which is not "
+            f"{desc}: drawing a progress bar (progress=True) needs tqdm, which is not "
             "installed. Install the extra: pip install 'pipekit-geo[progress]' (or "
-            "pip install tqdm), or pass progress=False."
+            "pip install tqdm), or leave progress off."
         ) from exc
     return auto_tqdm(total=total, desc=desc, initial=initial, unit=unit, file=file)

@@ -193,7 +193,10 @@ def test_async_map_advances_as_calls_finish(monkeypatch):
 def test_missing_tqdm_teaches_the_extra(monkeypatch, executor):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     name = type(executor).__name__
-    with pytest.raises(ImportError, match=rf"{name}: progress=True .*tqdm.*{TEACHES}"):
+    with pytest.raises(
+        ImportError,
+        match=rf"{name}: drawing a progress bar \(progress=True\) needs tqdm.*{TEACHES}",
+    ):
         executor.map(w.sum_batch, [1, 2])
 
 
