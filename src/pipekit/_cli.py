@@ -1,5 +1,8 @@
 """The ``pipekit`` command line: run, show, hash, validate, diff, freeze and verify pipelines.
 
+``pipekit run PIPELINE --inputs A.tif B.tif ... --progress`` runs one pipeline over many
+files with a progress bar on stderr; stdout keeps one summary per input.
+
 User errors (bad YAML, unknown operator, missing file) end with exit status 2 and one line
 on stderr, no traceback.
 """
@@ -23,6 +26,7 @@ from ._cli_more import UserError, add_commands, failing_step
 from ._errors import PipekitError
 from ._hash import config_hash
 from ._operator import Operator
+from ._progress import progress_bar
 from ._yaml import loads_yaml, loads_yaml_sandboxed
 
 __all__ = ["main"]
@@ -53,29 +57,69 @@ def _available_packages() -> list[str]:
     return [p for p in _registry.FAMILY_PACKAGES if importlib.util.find_spec(p) is not None]
 
 
+def _run_targets(args: argparse.Namespace) -> list[tuple[str | None, Path]]:
+    """``(input path or None for the demo scene, output path)`` for each run of ``run``."""
+    out_dir = Path(args.out)
+    name = Path(args.pipeline).stem
+    if args.inputs:
+        if args.input is not None:
+            raise UserError(
+                f"run: give the input as INPUT ({args.input}) or as --inputs, not both; "
+                f"add it to --inputs to run on every file"
+            )
+        stems = [Path(p).stem for p in args.inputs]
+        twice = sorted({s for s in stems if stems.count(s) > 1})
+        if twice:
+            raise UserError(
+                f"run --inputs: several inputs are named {twice[0]!r}, so their outputs "
+                f"({twice[0]}_{name}.tif in {out_dir}) would overwrite each other; run "
+                "them with different --out folders"
+            )
+        return [(p, out_dir / f"{Path(p).stem}_{name}.tif") for p in args.inputs]
+    if args.input is None:
+        return [(None, Path(args.output) if args.output else out_dir / f"{name}.tif")]
+    stem = f"{Path(args.input).stem}_{name}"
+    return [(args.input, Path(args.output) if args.output else out_dir / f"{stem}.tif")]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     pipeline = _load(args.pipeline, args.sandbox)
     io = load_io()
-    if args.input is None:
-        data, source = io.demo(), "generated demo scene"
-    else:
-        if not Path(args.input).exists():
-            raise UserError(f"no such input file: {args.input}")
-        data, source = io.read(args.input), args.input
-    out_dir = Path(args.out)
-    stem = (
-        Path(args.pipeline).stem
-        if args.input is None
-        else f"{Path(args.input).stem}_{Path(args.pipeline).stem}"
-    )
-    target = Path(args.output) if args.output else out_dir / f"{stem}.tif"
-    target.parent.mkdir(parents=True, exist_ok=True)
-
+    targets = _run_targets(args)
+    for path, _target in targets:
+        if path is not None and not Path(path).exists():
+            raise UserError(f"no such input file: {path}")
     fn: Any = pipeline
     if args.jit:
         import equinox as eqx
 
         fn = eqx.filter_jit(pipeline)
+    try:
+        bar = progress_bar(len(targets), "pipekit run", args.progress, unit="input")
+    except ImportError:  # --progress without tqdm: one line, exit status 2
+        raise UserError(
+            "run --progress: drawing a progress bar needs tqdm, which is not installed. "
+            "Install the extra: pip install 'pipekit-geo[progress]' (or pip install tqdm), "
+            "or run without --progress."
+        ) from None
+    with bar:
+        for path, target in targets:
+            _run_one(args, pipeline, fn, io, path, target)
+            bar.update(1)
+    return 0
+
+
+def _run_one(
+    args: argparse.Namespace,
+    pipeline: Operator,
+    fn: Any,
+    io: Any,
+    path: str | None,
+    target: Path,
+) -> None:
+    """Run ``fn`` on the input at ``path`` (the demo scene for None); write and summarise."""
+    data, source = (io.demo(), "generated demo scene") if path is None else (io.read(path), path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
         result = fn(data)
@@ -107,7 +151,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     lines.append("written:  " + ", ".join(str(p) for p in written))
     lines.append(f"config_hash: {config_hash(pipeline)}")
     print("\n".join(lines))
-    return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -165,6 +208,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("output", nargs="?", metavar="OUTPUT", help="output COG path")
     run.add_argument("--jit", action="store_true", help="compile the pipeline with eqx.filter_jit")
     run.add_argument("--out", default=".", metavar="DIR", help="output folder (default: .)")
+    run.add_argument(
+        "--inputs",
+        nargs="+",
+        metavar="FILE",
+        help="run on each FILE in turn, writing DIR/<file stem>_<pipeline stem>.tif each",
+    )
+    run.add_argument(
+        "--progress",
+        action="store_true",
+        help="show a progress bar over the inputs on stderr (needs tqdm: "
+        "pip install 'pipekit-geo[progress]')",
+    )
     run.set_defaults(func=_cmd_run)
     with_pipeline("show", "print the pipeline's steps and config hash").set_defaults(func=_cmd_show)
     with_pipeline("hash", "print the pipeline's config hash").set_defaults(func=_cmd_hash)

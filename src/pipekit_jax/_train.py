@@ -16,6 +16,8 @@ import numpy as np
 import optax
 
 import pipekit as pk
+from pipekit.progress import ProgressBar, progress_bar
+from pipekit.validate import check_bool
 
 from ._transforms import JitFunction
 
@@ -182,6 +184,7 @@ def fit(
     freeze: Freeze = None,
     log_every: int = 100,
     check_every: int = 10,
+    progress: bool = False,
 ) -> tuple[Any, History]:
     """Train the inexact array leaves of ``op`` (any pipeline) with optax.
 
@@ -206,6 +209,9 @@ def fit(
         check_every: look at the losses every this many steps; a NaN or infinite loss
             raises :class:`NaNLossError` naming its step. Each look waits for the device,
             so 1 checks every step at the cost of that sync.
+        progress: draw a progress bar over the steps (tqdm, the ``progress`` extra) with
+            the current loss after it. It moves every ``log_every`` steps, when the loss
+            is fetched for the log anyway, so it adds no device sync of its own.
 
     Returns:
         ``(trained_op, history)``: the op with its trained leaves, and a :class:`History`.
@@ -236,6 +242,7 @@ def fit(
     for name, value in (("log_every", log_every), ("check_every", check_every)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+    check_bool("fit", "progress", progress)
     stream, one_batch = _batches_of(data, batches, full_batch)
     optimizer = optax.adam(1e-3) if optimizer is None else optimizer
     mask = trainable_mask(op, freeze)
@@ -251,31 +258,43 @@ def fit(
     pending: list[Any] = []  # device scalars not yet looked at
     no_key = jnp.zeros((), jnp.uint32)
     start = time.perf_counter()
-    for i in range(steps):
-        if stream is not None:
-            try:
-                batch = next(stream)
-            except StopIteration:
-                logger.info("fit: data ran out after %d steps", i)
-                break
-        else:
-            batch = one_batch
-        if key is not None:
-            key, subkey = jax.random.split(key)
-        else:
-            subkey = no_key
-        trainable, opt_state, loss = step(trainable, opt_state, batch, subkey)
-        pending.append(loss)
-        if i == 0:
-            jax.block_until_ready(loss)
-            history.first_step_seconds = time.perf_counter() - start
-        if (i + 1) % check_every == 0 or (i + 1) % log_every == 0 or i + 1 == steps:
-            _take(pending, history)
-        if (i + 1) % log_every == 0:
-            logger.info("fit: step %d/%d loss %.6g", i + 1, steps, history.loss[-1])
-    _take(pending, history)
+    shown = 0  # steps the bar shows
+    with progress_bar(steps, "fit", progress, unit="step") as bar:
+        for i in range(steps):
+            if stream is not None:
+                try:
+                    batch = next(stream)
+                except StopIteration:
+                    logger.info("fit: data ran out after %d steps", i)
+                    break
+            else:
+                batch = one_batch
+            if key is not None:
+                key, subkey = jax.random.split(key)
+            else:
+                subkey = no_key
+            trainable, opt_state, loss = step(trainable, opt_state, batch, subkey)
+            pending.append(loss)
+            if i == 0:
+                jax.block_until_ready(loss)
+                history.first_step_seconds = time.perf_counter() - start
+            if (i + 1) % check_every == 0 or (i + 1) % log_every == 0 or i + 1 == steps:
+                _take(pending, history)
+            if (i + 1) % log_every == 0:
+                logger.info("fit: step %d/%d loss %.6g", i + 1, steps, history.loss[-1])
+                shown = _advance(bar, history, shown)
+        _take(pending, history)
+        _advance(bar, history, shown)
     history.seconds = time.perf_counter() - start
     return eqx.combine(trainable, static), history
+
+
+def _advance(bar: ProgressBar, history: History, shown: int) -> int:
+    """Move ``bar`` from ``shown`` steps to the steps in ``history``, with the last loss."""
+    if history.steps > shown:
+        bar.update(history.steps - shown)
+        bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+    return history.steps
 
 
 # Compiled steps by the step's non-array part (the op's structure and static fields, the

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pipekit.parallel import AbstractMap, BatchedMap, Failure, ParallelError, ThreadMap
+from pipekit.progress import ProgressBar, progress_bar
+from pipekit.validate import check_bool
 
 from .._catalog import Catalog
 from .._errors import GeoError
@@ -96,13 +98,16 @@ class CatalogPipeline:
             ``ThreadMap(n_workers=1, on_error="log_and_continue")``. Its ``on_error`` is
             the run's failure policy: ``"raise"`` stops after writing the manifest, the
             others record the slice as failed. Its ``timeout`` bounds each slice (a late
-            one is recorded as failed with ``TimeoutError``).
+            one is recorded as failed with ``TimeoutError``). Its own ``progress`` bar is
+            not drawn (it would restart at every batch): pass ``progress`` to :meth:`run`.
         loader: ``loader(slice) -> GeoTensor`` (default :func:`geocatalog.load_raster`); a
             module-level function so it pickles.
         out_dir: output folder (created if missing), or an ``s3://bucket/prefix`` whose
             bucket exists (endpoint and credentials from the ``AWS_*`` variables, in this
             process and in the workers).
-        progress: log progress on the ``"geocatalog.catalog_pipeline"`` logger at INFO.
+        progress: the default of :meth:`run`'s ``progress``: a progress bar over the
+            slices plus progress lines on the ``"geocatalog.catalog_pipeline"`` logger at
+            INFO.
         manifest: manifest file name inside ``out_dir`` (JSON lines, one per slice).
         batch_size: slices per ``parallel.map`` call; after each batch the manifest is
             rewritten and progress logged. Default: a tenth of the pending slices.
@@ -222,8 +227,16 @@ class CatalogPipeline:
                     removed += 1
         return removed
 
-    def run(self) -> RunReport:
+    def run(self, *, progress: bool | None = None) -> RunReport:
         """Process every slice not yet done; return the :class:`RunReport`.
+
+        Args:
+            progress: draw a progress bar over the catalog's slices (tqdm, the
+                ``progress`` extra; slices already done count from the start, so a resumed
+                run starts part-way) that advances as each slice finishes, failed ones
+                included, and log progress at INFO. ``None``: the constructor's
+                ``progress``. A run option, not part of the op: it never enters the
+                manifest or ``config_hash``.
 
         Raises:
             CatalogPipelineError: another run holds ``out_dir``, or its manifest comes from
@@ -231,11 +244,13 @@ class CatalogPipeline:
             pipekit.parallel.ParallelError: a slice failed under ``on_error="raise"`` (the
                 manifest is written first, with the slices finished so far).
         """
+        progress = self.progress if progress is None else progress
+        check_bool("CatalogPipeline.run", "progress", progress)
         check_container(self.out_dir, "CatalogPipeline(out_dir)")
         with _lock(self.out_dir):
-            return self._run()
+            return self._run(progress)
 
-    def _run(self) -> RunReport:
+    def _run(self, progress: bool) -> RunReport:
         t0 = time.perf_counter()
         self._check_manifest()
         removed = self._clean_stale_temps()
@@ -257,7 +272,7 @@ class CatalogPipeline:
                 records.append(self._record(sl, "pending"))
                 pending.append(i)
         write_manifest(self.manifest, records)
-        if self.progress:
+        if progress:
             logger.info(
                 "CatalogPipeline: %d slices, %d done already, %d to run (%d stale temp files "
                 "removed)", len(slices), len(slices) - len(pending), len(pending), removed,
@@ -265,37 +280,54 @@ class CatalogPipeline:
         task = process_batch if isinstance(self.parallel, BatchedMap) else process_slice
         work = functools.partial(task, self.op, self.out_dir, self.loader)
         size = self.batch_size or max(1, -(-len(pending) // 10))
-        for start in range(0, len(pending), size):
-            batch = pending[start : start + size]
-            try:
-                results = self.parallel.map(work, [slices[i] for i in batch])
-            except ParallelError as exc:
-                self._settle_after_raise(slices, records, batch, exc)
-                raise
-            raised: Failure | None = None
-            for k, (i, res) in enumerate(zip(batch, results, strict=True)):
-                if isinstance(res, dict) and res["status"] == "failed":  # from process_batch
-                    res = Failure(k, slices[i], res["type"], res["message"], res["traceback"])
-                    if self.parallel.on_error == "raise":
-                        raised = raised or res
-                    elif self.parallel.on_error == "log_and_continue":
-                        logger.warning("CatalogPipeline: %s", res.describe())
-                if isinstance(res, Failure):
-                    error = {"type": res.exc_type, "message": res.message}
-                    records[i] = self._record(slices[i], "failed", error=error)
-                else:
-                    records[i] = self._record(slices[i], res["status"], seconds=res["seconds"])
-            write_manifest(self.manifest, records)
-            if raised is not None:
-                raise ParallelError("CatalogPipeline", raised)
-            if self.progress:
-                done = start + len(batch)
-                n_failed = sum(r.status == "failed" for r in records)
-                logger.info(
-                    "CatalogPipeline: %d/%d slices run (%d failed) in %.1f s",
-                    done, len(pending), n_failed, time.perf_counter() - t0,
-                )  # fmt: skip
+        with progress_bar(
+            len(slices), "CatalogPipeline", progress, initial=len(slices) - len(pending),
+            unit="slice",
+        ) as bar:  # fmt: skip
+            for start in range(0, len(pending), size):
+                batch = pending[start : start + size]
+                self._run_batch(slices, records, batch, work, bar, progress)
+                if progress:
+                    logger.info(
+                        "CatalogPipeline: %d/%d slices run (%d failed) in %.1f s",
+                        start + len(batch), len(pending),
+                        sum(r.status == "failed" for r in records), time.perf_counter() - t0,
+                    )  # fmt: skip
         return RunReport(tuple(records), self.manifest, self.config_hash)
+
+    def _run_batch(
+        self,
+        slices: list[GeoSlice],
+        records: list[SliceRecord],
+        batch: list[int],
+        work: Callable[[Any], Any],
+        bar: ProgressBar,
+        progress: bool,
+    ) -> None:
+        """Run the pending slices ``batch`` (indices into ``slices``); rewrite the manifest."""
+        on_done = (lambda _k: bar.update(1)) if progress else None
+        try:
+            # The map's own bar would restart at every batch: this run's bar counts instead.
+            results = self.parallel._map_observed(work, [slices[i] for i in batch], on_done)
+        except ParallelError as exc:
+            self._settle_after_raise(slices, records, batch, exc)
+            raise
+        raised: Failure | None = None
+        for k, (i, res) in enumerate(zip(batch, results, strict=True)):
+            if isinstance(res, dict) and res["status"] == "failed":  # from process_batch
+                res = Failure(k, slices[i], res["type"], res["message"], res["traceback"])
+                if self.parallel.on_error == "raise":
+                    raised = raised or res
+                elif self.parallel.on_error == "log_and_continue":
+                    logger.warning("CatalogPipeline: %s", res.describe())
+            if isinstance(res, Failure):
+                error = {"type": res.exc_type, "message": res.message}
+                records[i] = self._record(slices[i], "failed", error=error)
+            else:
+                records[i] = self._record(slices[i], res["status"], seconds=res["seconds"])
+        write_manifest(self.manifest, records)
+        if raised is not None:
+            raise ParallelError("CatalogPipeline", raised)
 
     def _settle_after_raise(
         self, slices: list[GeoSlice], records: list[SliceRecord], batch: list[int], exc: Any

@@ -8,7 +8,10 @@ failed item becomes is set by ``on_error`` (pipekit's one failure vocabulary,
 (a :class:`Failure` in its slot) or ``"log_and_continue"`` (the same, plus a warning on
 the ``"pipekit.parallel"`` logger). Every map takes ``timeout=`` (seconds per item): a
 late item gets a ``TimeoutError`` entry and the others go on. An item that kills its
-worker process fails alone with ``exc_type="WorkerDied"``.
+worker process fails alone with ``exc_type="WorkerDied"``. ``progress=True`` draws a
+progress bar (tqdm, the ``progress`` extra: :func:`pipekit.progress.progress_bar`) that
+moves as items finish, failed ones included; it is a run option of the map, never part of
+any pipeline's config.
 
 Example:
     >>> from pipekit.parallel import ThreadMap

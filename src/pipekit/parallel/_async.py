@@ -10,8 +10,9 @@ from typing import Any
 
 import equinox as eqx
 
+from .._progress import progress_bar
 from .._validate import check_bool, check_callable, check_positive_int, check_timeout
-from ._core import AbstractMap, Results, call_with_timeout
+from ._core import AbstractMap, OnDone, Results, call_with_timeout
 from ._types import OnError, check_map_on_error
 
 __all__ = ["AsyncMap"]
@@ -31,7 +32,9 @@ class AsyncMap(AbstractMap):
     Args:
         concurrency: the most calls in flight at once (an :class:`asyncio.Semaphore`).
         on_error: ``"raise"``, ``"log_and_continue"`` or ``"collect"``.
-        progress: log ``done/total`` at INFO on ``"pipekit.parallel"`` every ~10 %.
+        progress: draw a progress bar (tqdm, the ``progress`` extra) that advances as
+            calls finish, failed ones included, and log ``done/total`` at INFO on
+            ``"pipekit.parallel"`` every ~10 %.
         timeout: seconds one call may run before its item gets a ``TimeoutError`` entry
             (:func:`asyncio.wait_for`: an ``async`` fn is cancelled; a plain fn's thread
             cannot be, and is abandoned as in :class:`ThreadMap`). ``None``: no limit.
@@ -68,19 +71,32 @@ class AsyncMap(AbstractMap):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item; results in input order (blocks until done)."""
         check_callable("AsyncMap.map(fn)", fn)
-        items = list(items)
+        return self._map_with_bar(fn, items, self.progress)
+
+    def _map_observed(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        check_callable("AsyncMap.map(fn)", fn)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.amap(fn, items))
+            return asyncio.run(self._amap(fn, items, on_done))
         with ThreadPoolExecutor(1, thread_name_prefix="pipekit-asyncmap") as helper:
-            return helper.submit(asyncio.run, self.amap(fn, items)).result()
+            return helper.submit(asyncio.run, self._amap(fn, items, on_done)).result()
 
     async def amap(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Awaitable form of :meth:`map`, run on the current event loop."""
         check_callable("AsyncMap.map(fn)", fn)
         items = list(items)
-        results = Results("AsyncMap", items, self.on_error, self.progress)
+        if not self.progress:
+            return await self._amap(fn, items, None)
+        with progress_bar(len(items), "AsyncMap", enabled=True) as bar:
+            return await self._amap(fn, items, lambda _index: bar.update(1))
+
+    async def _amap(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        results = Results("AsyncMap", items, self.on_error, self.progress, on_done)
         semaphore = asyncio.Semaphore(self.concurrency)
         is_async = _is_async(fn)
         timeout = self.timeout

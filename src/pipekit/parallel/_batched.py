@@ -9,8 +9,8 @@ from typing import Any
 import equinox as eqx
 
 from .._errors import ConfigError
-from .._validate import check_callable, check_positive_int, check_timeout
-from ._core import AbstractMap, RemoteFailure, Results, call_with_timeout
+from .._validate import check_bool, check_callable, check_positive_int, check_timeout
+from ._core import AbstractMap, OnDone, RemoteFailure, Results, call_with_timeout
 from ._errors import Failure
 from ._types import OnError, check_map_on_error
 
@@ -59,6 +59,9 @@ class BatchedMap(AbstractMap):
             thread that is abandoned on a timeout (see :class:`ThreadMap`); with ``inner``
             it becomes the inner map's ``timeout`` (a :class:`ProcessMap` kills the
             worker). ``None``: no limit.
+        progress: draw a progress bar (tqdm, the ``progress`` extra) over the items; it
+            advances by a batch's length as each batch comes back, failed ones included.
+            It replaces the ``inner`` map's own bar (which would count batches).
 
     Example:
         >>> from pipekit.parallel import BatchedMap, ThreadMap
@@ -72,11 +75,13 @@ class BatchedMap(AbstractMap):
     on_error: OnError = "raise"
     inner: AbstractMap | None = None
     timeout: float | None = eqx.field(default=None, kw_only=True)
+    progress: bool = eqx.field(default=False, kw_only=True)
 
     def __check_init__(self) -> None:
         check_positive_int("BatchedMap", "batch_size", self.batch_size)
         check_map_on_error("BatchedMap", self.on_error)
         check_timeout("BatchedMap", self.timeout)
+        check_bool("BatchedMap", "progress", self.progress)
         if self.inner is not None and not isinstance(self.inner, AbstractMap):
             raise ConfigError(
                 "BatchedMap(inner) expects None or a map such as ThreadMap or ProcessMap, "
@@ -92,19 +97,36 @@ class BatchedMap(AbstractMap):
     def map(self, fn: Callable[[list[Any]], Sequence[Any]], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to batches of items; one result per item, in input order."""
         check_callable("BatchedMap.map(fn)", fn)
-        items = list(items)
+        return self._map_with_bar(fn, items, self.progress)
+
+    def _map_observed(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        check_callable("BatchedMap.map(fn)", fn)
         results = Results("BatchedMap", items, self.on_error, progress=False)
         size = self.batch_size
         starts = range(0, len(items), size)
         batches = [items[s : s + size] for s in starts]
+
+        def batch_done(b: int) -> None:  # a batch's items count once the batch is back
+            if on_done is not None:
+                for index in range(starts[b], starts[b] + len(batches[b])):
+                    on_done(index)
+
         if self.inner is None:
             call = _CallBatch(fn, self.timeout)
-            outs = [call(b) for b in batches]
+            outs = []
+            for b, batch in enumerate(batches):
+                outs.append(call(batch))
+                batch_done(b)
         else:
             inner = self.inner
             if self.timeout is not None:
                 inner = dataclasses.replace(inner, timeout=self.timeout)
-            outs = inner.map(_CallBatch(fn), batches)
+            if on_done is None:  # no bar of ours: the inner map's own (over batches) shows
+                outs = inner.map(_CallBatch(fn), batches)
+            else:
+                outs = inner._map_observed(_CallBatch(fn), batches, batch_done)
         for start, batch, out in zip(starts, batches, outs, strict=True):
             for offset in range(len(batch)):
                 index = start + offset

@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import equinox as eqx
 
+from .._progress import progress_bar
 from ._errors import Failure, ParallelError
 from ._types import OnError
 
@@ -20,6 +21,9 @@ __all__ = ["AbstractMap", "Executor"]
 logger = logging.getLogger("pipekit.parallel")
 
 _MISSING: Any = object()
+
+#: Called with an item's index once its outcome (a value or a failure) is recorded.
+OnDone = Callable[[int], None]
 
 
 @runtime_checkable
@@ -53,6 +57,33 @@ class AbstractMap(eqx.Module):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item; return the results in input order."""
 
+    def _map_observed(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        """:meth:`map` without this map's own bar, calling ``on_done(index)`` per item.
+
+        pipekit's hook for a caller that draws its own bar over the same work
+        (:class:`BatchedMap` over its batches, geocatalog's ``CatalogPipeline``):
+        ``on_done`` runs as each item's outcome is recorded, failures included. pipekit's
+        maps override it to report items as they finish; this default, for maps defined
+        elsewhere, can only report them all once ``map`` returns.
+        """
+        out = self.map(fn, items)
+        if on_done is not None:
+            for index in range(len(items)):
+                on_done(index)
+        return out
+
+    def _map_with_bar(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], progress: bool
+    ) -> list[Any]:
+        """:meth:`_map_observed` under a bar of ``len(items)`` when ``progress``."""
+        items = list(items)
+        if not progress:
+            return self._map_observed(fn, items, None)
+        with progress_bar(len(items), type(self).__name__, enabled=True) as bar:
+            return self._map_observed(fn, items, lambda _index: bar.update(1))
+
 
 # ----------------------------------------------------------------------------- results
 
@@ -71,21 +102,30 @@ class Results:
     """Collects outcomes by index, applies ``on_error`` and logs progress.
 
     ``fail`` raises :class:`ParallelError` at once under ``on_error="raise"``, so the
-    caller's ``finally`` cancels the remaining work.
+    caller's ``finally`` cancels the remaining work. ``on_done(index)`` (a progress bar's
+    update) runs after each outcome is recorded, a failure's included.
     """
 
-    def __init__(self, owner: str, items: Sequence[Any], on_error: OnError, progress: bool):
+    def __init__(
+        self,
+        owner: str,
+        items: Sequence[Any],
+        on_error: OnError,
+        progress: bool,
+        on_done: OnDone | None = None,
+    ):
         self.owner = owner
         self.items = items
         self.on_error = on_error
         self.progress = progress
+        self.on_done = on_done
         self.values: list[Any] = [_MISSING] * len(items)
         self.done = 0
         self._decile = 0
 
     def ok(self, index: int, value: Any) -> None:
         self.values[index] = value
-        self._tick()
+        self._tick(index)
 
     def fail(self, index: int, exc: BaseException) -> None:
         self.fail_record(failure_from_exception(index, self.items[index], exc), cause=exc)
@@ -96,10 +136,12 @@ class Results:
         if self.on_error == "log_and_continue":
             logger.warning("%s: %s", self.owner, failure.describe())
         self.values[failure.index] = failure
-        self._tick()
+        self._tick(failure.index)
 
-    def _tick(self) -> None:
+    def _tick(self, index: int) -> None:
         self.done += 1
+        if self.on_done is not None:
+            self.on_done(index)
         if not self.progress:
             return
         total = len(self.items)

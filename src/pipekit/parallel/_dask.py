@@ -9,8 +9,8 @@ from typing import Any
 import equinox as eqx
 
 from .._errors import ConfigError
-from .._validate import check_callable, check_timeout
-from ._core import AbstractMap, Results, call_one, record
+from .._validate import check_bool, check_callable, check_timeout
+from ._core import AbstractMap, OnDone, Results, call_one, record
 from ._pickle import check_pickleable
 from ._types import OnError, check_map_on_error
 
@@ -30,6 +30,9 @@ class DaskMap(AbstractMap):
             the item starts (not from submission, which would fail items merely queued
             behind others), in a thread that is abandoned on a timeout as in
             :class:`ThreadMap`: dask cannot kill one task's thread either.
+        progress: draw a progress bar (tqdm, the ``progress`` extra) that advances as
+            items finish, failed ones included (results are then fetched one by one as
+            they finish rather than in one gather).
 
     ``fn`` is checked with :func:`check_pickleable` using ``cloudpickle`` (what dask
     sends), so lambdas are fine but open handles are not. Needs the ``dask`` extra
@@ -45,10 +48,12 @@ class DaskMap(AbstractMap):
     client_or_address: Any
     on_error: OnError = "raise"
     timeout: float | None = eqx.field(default=None, kw_only=True)
+    progress: bool = eqx.field(default=False, kw_only=True)
 
     def __check_init__(self) -> None:
         check_map_on_error("DaskMap", self.on_error)
         check_timeout("DaskMap", self.timeout)
+        check_bool("DaskMap", "progress", self.progress)
         target = self.client_or_address
         if not isinstance(target, str) and not (
             callable(getattr(target, "map", None)) and callable(getattr(target, "gather", None))
@@ -61,16 +66,21 @@ class DaskMap(AbstractMap):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Submit ``fn`` over the items with ``client.map``; gather in input order."""
         check_callable("DaskMap.map(fn)", fn)
+        return self._map_with_bar(fn, items, self.progress)
+
+    def _map_observed(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        check_callable("DaskMap.map(fn)", fn)
         try:
             import cloudpickle
-            from distributed import Client
+            from distributed import Client, as_completed
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "DaskMap needs dask.distributed: pip install 'pipekit-geo[dask]'"
             ) from exc
         check_pickleable(fn, dumps=cloudpickle.dumps)
-        items = list(items)
-        results = Results("DaskMap", items, self.on_error, progress=False)
+        results = Results("DaskMap", items, self.on_error, progress=False, on_done=on_done)
         if not items:
             return results.finish()
         own = isinstance(self.client_or_address, str)
@@ -82,6 +92,17 @@ class DaskMap(AbstractMap):
             # still be separate tasks with their own index.
             call = functools.partial(call_one, fn, timeout=self.timeout)
             futures = client.map(call, items, pure=False)
+            if on_done is not None:
+                # A bar: take each item as it finishes (one fetch each) instead of
+                # waiting for all of them in one gather.
+                index = {future.key: i for i, future in enumerate(futures)}
+                for future in as_completed(futures, loop=client.loop):
+                    i = index[future.key]
+                    if future.status == "error":
+                        results.fail(i, future.exception())
+                    else:
+                        record(results, i, future.result())
+                return results.finish()
             try:
                 # fn's exceptions come back as values (call_one), so one gather suffices
                 # unless a task failed outside fn (KilledWorker, cancellation).

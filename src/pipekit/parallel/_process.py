@@ -13,7 +13,7 @@ import equinox as eqx
 
 from .._errors import ConfigError
 from .._validate import check_bool, check_callable, check_positive_int, check_timeout
-from ._core import AbstractMap, Results
+from ._core import AbstractMap, OnDone, Results
 from ._pickle import check_pickleable
 from ._runner import Runner
 from ._types import START_METHODS, OnError, StartMethod, check_map_on_error
@@ -64,7 +64,9 @@ class ProcessMap(AbstractMap):
         on_error: ``"raise"``, ``"log_and_continue"`` or ``"collect"``.
         timeout: seconds one item may run (from when its worker starts it); a late item's
             worker is killed and replaced. ``None``: no limit.
-        progress: log ``done/total`` at INFO on ``"pipekit.parallel"`` every ~10 %.
+        progress: draw a progress bar (tqdm, the ``progress`` extra) that advances as
+            items finish, failed ones included, and log ``done/total`` at INFO on
+            ``"pipekit.parallel"`` every ~10 %.
         chunksize: items sent to a worker per task; larger amortises the per-task
             round trip for cheap ``fn``.
         start_method: ``"spawn"`` (default) or ``"forkserver"``; never ``"fork"``.
@@ -122,9 +124,14 @@ class ProcessMap(AbstractMap):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item in worker processes; results in input order."""
         check_callable("ProcessMap.map(fn)", fn)
+        return self._map_with_bar(fn, items, self.progress)
+
+    def _map_observed(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        check_callable("ProcessMap.map(fn)", fn)
         check_pickleable(fn)
-        items = list(items)
-        results = Results("ProcessMap", items, self.on_error, self.progress)
+        results = Results("ProcessMap", items, self.on_error, self.progress, on_done)
         if not items:
             return results.finish()
         n_workers = self.n_workers or os.cpu_count() or 1

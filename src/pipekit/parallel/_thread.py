@@ -9,7 +9,7 @@ from typing import Any
 import equinox as eqx
 
 from .._validate import check_bool, check_callable, check_positive_int, check_timeout
-from ._core import AbstractMap, Results, call_with_timeout
+from ._core import AbstractMap, OnDone, Results, call_with_timeout
 from ._types import OnError, check_map_on_error
 
 __all__ = ["ThreadMap"]
@@ -22,7 +22,9 @@ class ThreadMap(AbstractMap):
         n_workers: number of threads; ``None`` lets :class:`ThreadPoolExecutor` choose
             (``min(32, cpu_count + 4)``).
         on_error: ``"raise"``, ``"log_and_continue"`` or ``"collect"``.
-        progress: log ``done/total`` at INFO on ``"pipekit.parallel"`` every ~10 %.
+        progress: draw a progress bar (tqdm, the ``progress`` extra) that advances as
+            items finish, failed ones included, and log ``done/total`` at INFO on
+            ``"pipekit.parallel"`` every ~10 %.
         timeout: seconds one item may run; a late item gets a ``TimeoutError`` entry and
             the map goes on. ``None``: no limit. See the note: the thread is not stopped.
 
@@ -57,8 +59,13 @@ class ThreadMap(AbstractMap):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Apply ``fn`` to every item in threads; results in input order."""
         check_callable("ThreadMap.map(fn)", fn)
-        items = list(items)
-        results = Results("ThreadMap", items, self.on_error, self.progress)
+        return self._map_with_bar(fn, items, self.progress)
+
+    def _map_observed(
+        self, fn: Callable[[Any], Any], items: list[Any], on_done: OnDone | None
+    ) -> list[Any]:
+        check_callable("ThreadMap.map(fn)", fn)
+        results = Results("ThreadMap", items, self.on_error, self.progress, on_done)
         pool = ThreadPoolExecutor(self.n_workers)
         try:
             futures = {
