@@ -26,7 +26,7 @@ def make_slices(href: str) -> list[dict]:
 def test_case12_task_units_in_worker_processes_are_idempotent(tmp_path, monkeypatch):
     # The task body is the example's run_op (Case 12 as written). Fresh pools
     # (keep_pool=False) are spawned after the path change, so workers import it too.
-    monkeypatch.syspath_prepend(str(ROOT / "examples" / "orchestrator"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "case12_prefect"))
     from daily_flow import run_op
 
     scene = synthetic_scene(64, 96, seed=11)
@@ -61,7 +61,7 @@ def test_orchestrator_example_runs_and_retries_byte_identically(tmp_path):
     import subprocess
     import sys
 
-    script = ROOT / "examples" / "orchestrator" / "daily_flow.py"
+    script = ROOT / "examples" / "case12_prefect" / "daily_flow.py"
     for _ in range(2):
         proc = subprocess.run(
             [sys.executable, str(script), "--out", str(tmp_path)],
@@ -86,7 +86,7 @@ def test_case12_with_the_seeds_methane_v3_pipeline(tmp_path, monkeypatch):
     import geotoolz as gz
     from geocatalog.testing import synthetic_emit_scene
 
-    monkeypatch.syspath_prepend(str(ROOT / "examples" / "orchestrator"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "case12_prefect"))
     from daily_flow import run_op
 
     op_yaml = str(ROOT / "examples" / "pipelines" / "methane_v3.yaml")

@@ -1,13 +1,14 @@
-"""Seed Case 12 — orchestrator task units, runnable without Prefect.
+"""Seed Case 12's task units without an orchestrator: the same body in worker processes.
 
-``run_op`` is Case 12's task body as written: the pipeline comes from YAML, the slice
-arrives as plain JSON (``GeoSlice.to_dict()``), the output is named by the slice hash, so
-a retried task rewrites the same file with the same bytes. With Prefect installed, wrap
-``run_op`` in ``@task(retries=3, retry_delay_seconds=60)`` and submit it per slice.
+``run_op`` is Case 12's task body: the pipeline comes from YAML, the slice arrives as plain
+JSON (``GeoSlice.to_dict()``), the output is named by the slice hash, so a retried task
+rewrites the same file with the same bytes. Worker *processes* (``pk.parallel.ProcessMap``)
+prove what an orchestrator shipping tasks to workers needs: every operator pickles. The
+Prefect flow itself (``@task(retries=3)``, ``@flow``, a catalog, S3) is ``flow.py`` here.
 
 Run the demo (a generated scene cut into four slices, processed in two worker processes)::
 
-    uv run python examples/orchestrator/daily_flow.py --out /tmp/daily
+    uv run python examples/case12_prefect/daily_flow.py --out /tmp/daily
 """
 
 from __future__ import annotations
