@@ -20,7 +20,6 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
-import geocatalog as gc
 import pipekit as pk
 from geocatalog.testing import synthetic_scene
 
@@ -30,23 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "case06_streamlit" / "app.py"
 NDVI_YAML = (ROOT / "examples" / "case1_ndvi.yaml").read_text()  # MaskClouds->Clip->NDVI
 DEMO = {"height": 128, "width": 128, "seed": 6}  # the app's DEMO_SIZE / DEMO_SEED
-
-
-def _minimal_rgb(self: gc.GeoTensor) -> np.ndarray:
-    """Until geotoolz.viz lands: first band (or first three) min-max stretched to uint8 RGB."""
-    v = np.asarray(self.values, dtype=np.float64).reshape((-1, self.height, self.width))
-    v = v[:3] if v.shape[0] >= 3 else np.repeat(v[:1], 3, axis=0)
-    lo, hi = np.nanmin(v), np.nanmax(v)
-    scaled = np.nan_to_num((v - lo) / (hi - lo if hi > lo else 1.0) * 255.0)
-    return np.moveaxis(np.clip(np.round(scaled), 0, 255).astype(np.uint8), 0, -1)
-
-
-@pytest.fixture(autouse=True)
-def rgb_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Until geotoolz.viz lands: GeoTensor.to_rgb_array is being written elsewhere; this
-    # stand-in (test only) lets the app run meanwhile. Remove it at merge.
-    if not hasattr(gc.GeoTensor, "to_rgb_array"):
-        monkeypatch.setattr(gc.GeoTensor, "to_rgb_array", _minimal_rgb, raising=False)
 
 
 class KeptMediaStorage(MemoryMediaFileStorage):
