@@ -3,24 +3,30 @@
 ``create_app(catalog_path, layers_yaml)`` opens the catalog and builds the layer operators
 once; each request computes the web-mercator bounds of tile z/x/y (standard formula, no
 mercantile), mosaics the catalog onto a 256 x 256 EPSG:3857 grid with
-``Catalog.read_tile``, applies ``LAYERS[layer]`` and encodes the result as PNG. Run the demo
-(generated scenes near 0.5 E, 40 N) with::
+``Catalog.read_tile``, applies ``LAYERS[layer]`` and encodes the result as PNG. ``/`` is a
+Leaflet web map of one layer (Leaflet served from its local install, no CDN). Run the demo
+(generated scenes near 0.5 E, 40 N, in a temp dir) under uvicorn with::
 
-    uv run --with uvicorn python examples/tile_server/app.py
+    uv run python examples/case07_tiles/app.py --port 8000
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
+import html
 import math
+import os
+import string
 import tempfile
 from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Query, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from pyproj import Transformer
 
 import geocatalog as gc
@@ -28,6 +34,9 @@ import pipekit as pk
 
 HERE = Path(__file__).resolve().parent
 LAYERS_YAML = HERE / "tile_layers.yaml"
+MAP_HTML = HERE / "map.html"
+#: The map page never zooms in further than this (the demo scenes are 30 m pixels).
+MAP_MAX_ZOOM = 16
 TILE_SIZE = 256
 MAX_ZOOM = 24
 #: Half the side of the web-mercator square, metres (EPSG:3857 spans +-pi * R).
@@ -107,12 +116,108 @@ def render_png(out: gc.GeoTensor, source: gc.GeoTensor, options: Render) -> byte
     return out.to_png_bytes(vmin=options.vmin, vmax=options.vmax)
 
 
-def create_app(catalog_path: str | Path, layers_yaml: str | Path) -> FastAPI:
-    """Build the tile app; the catalog is opened and the layers are built here, once."""
+def find_leaflet(candidates: tuple[Path, ...] | None = None) -> Path | None:
+    """The first folder holding ``leaflet.js`` and ``leaflet.css``, or None.
+
+    Looked up, in order: ``$CASE07_LEAFLET_DIR``, Debian's ``libjs-leaflet``
+    (``/usr/share/javascript/leaflet``), then npm's ``node_modules/leaflet/dist`` under the
+    repository and the working directory. The page never loads Leaflet from a CDN.
+    """
+    if candidates is None:
+        env = os.environ.get("CASE07_LEAFLET_DIR")
+        candidates = (
+            *((Path(env),) if env else ()),
+            Path("/usr/share/javascript/leaflet"),
+            HERE.parents[1] / "node_modules" / "leaflet" / "dist",
+            Path.cwd() / "node_modules" / "leaflet" / "dist",
+        )
+    for folder in candidates:
+        if (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file():
+            return folder
+    return None
+
+
+def leaflet_missing_message(candidates: str) -> str:
+    return (
+        f"Case 7 map page: Leaflet (leaflet.js + leaflet.css) was not found in {candidates}. "
+        "Install it with `apt-get install -y libjs-leaflet` (Debian/Ubuntu) or "
+        "`npm install leaflet` in the repository, or set CASE07_LEAFLET_DIR to a folder "
+        "holding leaflet.js and leaflet.css. The tile endpoint /tiles/... works without it."
+    )
+
+
+def catalog_lonlat_bounds(catalog: gc.Catalog) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` in degrees: the union of the items' bboxes."""
+    bbox = catalog.to_arrow().column("bbox").combine_chunks()
+    xmin, ymin, xmax, ymax = (np.asarray(bbox.field(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+    if xmin.size == 0:
+        return -180.0, -85.0, 180.0, 85.0
+    return float(xmin.min()), float(ymin.min()), float(xmax.max()), float(ymax.max())
+
+
+def map_page(layer: str, bounds: tuple[float, float, float, float], leaflet_dir: Path) -> str:
+    """The Leaflet page (``map.html``) showing ``layer`` fitted to ``bounds`` (degrees)."""
+    west, south, east, north = bounds
+    return string.Template(MAP_HTML.read_text(encoding="utf-8")).substitute(
+        layer=html.escape(layer), west=west, south=south, east=east, north=north,
+        max_zoom=MAP_MAX_ZOOM, leaflet_dir=html.escape(str(leaflet_dir)),
+    )  # fmt: skip
+
+
+def parse_cog_query(bidx: list[str], rescale: str) -> tuple[tuple[int, ...], float, float] | str:
+    """TiTiler-style ``bidx`` (1-based bands) and ``rescale=min,max``, or why they are wrong."""
+    try:
+        indexes = tuple(int(b) for b in bidx)
+        vmin, vmax = (float(v) for v in rescale.split(","))
+    except ValueError:
+        return (
+            f"bidx must be integers and rescale 'min,max'; received bidx={bidx!r}, "
+            f"rescale={rescale!r} (e.g. ?bidx=3&bidx=2&bidx=1&rescale=0,3000)"
+        )
+    if len(indexes) not in (1, 3, 4) or min(indexes) < 1 or not vmin < vmax:
+        return (
+            f"bidx must be 1, 3 or 4 band numbers >= 1 and rescale min < max; received "
+            f"bidx={list(indexes)}, rescale={rescale!r}"
+        )
+    return indexes, vmin, vmax
+
+
+def create_app(
+    catalog_path: str | Path,
+    layers_yaml: str | Path,
+    *,
+    map_layer: str = "truecolor",
+    leaflet_dir: Path | None = None,
+    cog: str | Path | None = None,
+) -> FastAPI:
+    """Build the tile app; the catalog is opened and the layers are built here, once.
+
+    Routes: ``/`` the Leaflet map of ``map_layer`` (503 with install steps when Leaflet is
+    not found), ``/leaflet/...`` Leaflet's own files, ``/tiles/{layer}/{z}/{x}/{y}.png`` the
+    layer tiles, and with ``cog`` also ``/cog/{z}/{x}/{y}.png?bidx=..&rescale=min,max``:
+    one COG read straight onto the tile grid (``gc.load_raster``), no catalog, no layer,
+    the same work TiTiler's ``/tiles/WebMercatorQuad/{z}/{x}/{y}.png`` does.
+    """
     catalog = gc.open_catalog(catalog_path)
     layers = pk.loads_yaml_dict(Path(layers_yaml).read_text(encoding="utf-8"))  # Case 7's LAYERS
+    if map_layer not in layers:
+        raise ValueError(
+            f"create_app: map_layer must be one of {sorted(layers)}; got {map_layer!r}"
+        )
+    leaflet_dir = leaflet_dir if leaflet_dir is not None else find_leaflet()
     app = FastAPI(title="pipekit tile server (seed Case 7)")
     app.state.catalog, app.state.layers = catalog, layers
+    bounds = catalog_lonlat_bounds(catalog)
+
+    @app.get("/", response_class=HTMLResponse)
+    def web_map() -> Response:
+        if leaflet_dir is None:
+            where = "$CASE07_LEAFLET_DIR, /usr/share/javascript/leaflet, node_modules/leaflet/dist"
+            return PlainTextResponse(leaflet_missing_message(where), status_code=503)
+        return HTMLResponse(map_page(map_layer, bounds, leaflet_dir))
+
+    if leaflet_dir is not None:
+        app.mount("/leaflet", StaticFiles(directory=leaflet_dir), name="leaflet")
 
     @app.get("/tiles/{layer}/{z}/{x}/{y}.png")
     def tile(layer: str, z: str, x: str, y: str) -> Response:
@@ -128,6 +233,31 @@ def create_app(catalog_path: str | Path, layers_yaml: str | Path) -> FastAPI:
         gt = catalog.read_tile(bbox, target_size=(TILE_SIZE, TILE_SIZE), crs="EPSG:3857")
         png = render_png(layers[layer](gt), gt, RENDER.get(layer, Render()))
         return Response(png, media_type="image/png")
+
+    if cog is not None:
+        cog_path = str(cog)
+
+        @app.get("/cog/{z}/{x}/{y}.png")
+        def cog_tile(
+            z: str, x: str, y: str,
+            bidx: list[str] = Query(default=["3", "2", "1"]),  # noqa: B008 (FastAPI idiom)
+            rescale: str = "0,3000",
+        ) -> Response:  # fmt: skip
+            parsed, query = parse_tile(z, x, y), parse_cog_query(bidx, rescale)
+            if isinstance(parsed, str) or isinstance(query, str):
+                return JSONResponse({"detail": parsed if isinstance(parsed, str) else query}, 400)
+            indexes, vmin, vmax = query
+            try:
+                gt = gc.load_raster(
+                    cog_path, bounds=tile_bounds(*parsed), bounds_crs="EPSG:3857",
+                    crs="EPSG:3857", shape=(TILE_SIZE, TILE_SIZE), indexes=indexes,
+                )  # fmt: skip
+            except gc.NoOverlapError:  # outside the COG: a fully transparent tile
+                gt = gc.GeoTensor(
+                    np.full((len(indexes), TILE_SIZE, TILE_SIZE), np.nan, np.float32),
+                    Affine.identity(), "EPSG:3857", fill_value=np.nan,
+                )  # fmt: skip
+            return Response(gt.to_png_bytes(vmin=vmin, vmax=vmax), media_type="image/png")
 
     return app
 
@@ -162,22 +292,36 @@ def make_demo_catalog(root: str | Path, size: int = 256, res: float = 30.0) -> s
     return gc.build_catalog(paths, str(root / "demo.parquet"), datetime_fn=dates.__getitem__)
 
 
-def main() -> None:
-    root = Path(tempfile.mkdtemp(prefix="tile_server_"))
-    app = create_app(make_demo_catalog(root), LAYERS_YAML)
-    x, y = lonlat_to_tile(0.5, 40.0, 13)
-    print(f"demo catalog: {root}")
-    print(f"try: http://127.0.0.1:8000/tiles/ndvi/13/{x}/{y}.png")
-    print(f"     http://127.0.0.1:8000/tiles/truecolor/13/{x}/{y}.png")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Seed Case 7: z/x/y PNG tiles and a web map.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--catalog", help="serve this catalog (default: generated demo data)")
+    parser.add_argument("--cog", help="serve this one COG (a one-item catalog, and /cog/...)")
+    parser.add_argument("--data-dir", help="where the demo data goes (default: a temp dir)")
+    parser.add_argument("--layer", default="truecolor", help="layer the map page shows")
+    parser.add_argument("--no-access-log", action="store_true", help="quiet uvicorn")
+    args = parser.parse_args(argv)
+    root = Path(args.data_dir or tempfile.mkdtemp(prefix="case07_tiles_"))
+    if args.cog:
+        root.mkdir(parents=True, exist_ok=True)
+        catalog_path = gc.build_catalog([args.cog], str(root / "cog.parquet"))
+    else:
+        catalog_path = args.catalog or make_demo_catalog(root)
+    app = create_app(catalog_path, LAYERS_YAML, map_layer=args.layer, cog=args.cog)
     try:
         import uvicorn
     except ImportError:
-        print(
-            "uvicorn is not installed; run with `uv run --with uvicorn python "
-            "examples/tile_server/app.py`, or use fastapi.testclient.TestClient(app)."
-        )
-        return
-    uvicorn.run(app, host="127.0.0.1", port=8000)
+        raise SystemExit(
+            "Case 7 app.py: uvicorn is not installed; `uv sync` installs it (dev group), or "
+            "run `uv run --with uvicorn python examples/case07_tiles/app.py`."
+        ) from None
+    west, south, east, north = catalog_lonlat_bounds(app.state.catalog)
+    x, y = lonlat_to_tile((west + east) / 2, (south + north) / 2, 13)
+    base = f"http://{args.host}:{args.port}"
+    print(f"catalog: {catalog_path}\nmap:     {base}/")
+    print(f"tile:    {base}/tiles/{args.layer}/13/{x}/{y}.png")
+    uvicorn.run(app, host=args.host, port=args.port, access_log=not args.no_access_log)
 
 
 if __name__ == "__main__":
