@@ -224,15 +224,20 @@ def open_raster(
         raise missing(path, who)
     with gdal_env():
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", NotGeoreferencedWarning)
+            # rasterio warns NotGeoreferencedWarning at open when the file has no
+            # geotransform, GCPs or RPCs; that case is decided below from the dataset
+            # itself. Recording the warning to decide would be wrong: the warnings
+            # machinery is process-wide, so a warning emitted by another thread in the
+            # meantime (rasterio.warp.reproject emits and ignores one per call) would be
+            # taken for this file's (a served tile failing under concurrent requests).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 src = rasterio.open(path)
         except RasterioIOError as err:
             if path.startswith("/vsis3/") and not exists("s3://" + path[len("/vsis3/") :]):
                 raise missing(href, who) from None
             raise _read_error(who, href, "open", err) from err
-        _rewarn([w for w in caught if not issubclass(w.category, NotGeoreferencedWarning)])
-        if any(issubclass(w.category, NotGeoreferencedWarning) for w in caught):
+        if _not_georeferenced(src):
             src.close()
             raise MissingTransformError(
                 f"{who}: {os.fspath(href)!r} has no geotransform (nor GCPs / RPCs), so GDAL "
@@ -247,9 +252,13 @@ def open_raster(
                 raise _read_error(who, href, "read", err) from err
 
 
-def _rewarn(caught: list[warnings.WarningMessage]) -> None:
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+def _not_georeferenced(src: DatasetReader) -> bool:
+    """rasterio's NotGeoreferencedWarning condition: identity transform, no GCPs, no RPCs.
+
+    rasterio reports a missing geotransform as the identity (``Affine(1, 0, 0, 0, 1, 0)``,
+    south-up unit pixels), which no real georeferencing uses.
+    """
+    return src.transform.is_identity and not src.gcps[0] and src.rpcs is None
 
 
 def _read_error(who: str, href: str | os.PathLike, step: str, err: BaseException) -> Exception:

@@ -1,6 +1,6 @@
 """Seed Case 7: z/x/y PNG tiles from a catalog mosaic through YAML layer operators.
 
-Drives ``examples/tile_server/app.py`` in process with FastAPI's TestClient over a small
+Drives ``examples/case07_tiles/app.py`` in process with FastAPI's TestClient over a small
 catalog of generated scenes on two UTM zones (EPSG:32630 / 32631) near 0.5 E, 40 N.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
@@ -29,12 +30,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PY = ROOT / "examples" / "tile_server" / "app.py"
+APP_PY = ROOT / "examples" / "case07_tiles" / "app.py"
 Z = 13
 
 
 def _load_app_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("case07_tile_server_app", APP_PY)
+    spec = importlib.util.spec_from_file_location("case07_tiles_app", APP_PY)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
@@ -137,3 +138,59 @@ def test_bad_tile_400(served: tuple[TestClient, str], zxy: str) -> None:
     resp = client.get(f"/tiles/ndvi/{zxy}.png")
     assert resp.status_code == 400, resp.text
     assert "detail" in resp.json()
+
+
+def test_map_page_without_leaflet_says_how_to_install(
+    served: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, catalog_path = served
+    assert tiles.find_leaflet((tmp_path,)) is None  # an empty folder has no leaflet.js
+    monkeypatch.setattr(tiles, "find_leaflet", lambda: None)
+    with TestClient(tiles.create_app(catalog_path, tiles.LAYERS_YAML)) as client:
+        resp = client.get("/")
+    assert resp.status_code == 503
+    assert "apt-get install -y libjs-leaflet" in resp.text and "npm install leaflet" in resp.text
+
+
+def test_cog_route_matches_a_rasterio_warp(served: tuple[TestClient, str], tmp_path: Path) -> None:
+    # Oracle: rasterio.warp.reproject of the whole COG's bands 3, 2, 1 onto the tile grid
+    # (nearest), stretched 0..3000 to uint8 in NumPy; nodata (0) is transparent.
+    import rasterio
+    from rasterio.warp import Resampling, reproject
+
+    cog = str(gc.save_cog(gc.testing.synthetic_scene(256, 256, seed=7), tmp_path / "one.tif"))
+    catalog_path = gc.build_catalog([cog], str(tmp_path / "one.parquet"))
+    with rasterio.open(cog) as src:
+        lon, lat = pyproj_lonlat(src)
+        data, src_transform, src_crs = src.read([3, 2, 1]), src.transform, src.crs
+    z = 14
+    x, y = tiles.lonlat_to_tile(lon, lat, z)
+    left, bottom, right, top = tiles.tile_bounds(z, x, y)
+    warped = np.zeros((3, 256, 256), np.uint16)
+    reproject(data, warped, src_transform=src_transform, src_crs=src_crs, src_nodata=0,
+              dst_transform=Affine((right - left) / 256, 0, left, 0, -(top - bottom) / 256, top),
+              dst_crs="EPSG:3857", dst_nodata=0, resampling=Resampling.nearest)  # fmt: skip
+    want = np.round(np.clip(warped / 3000.0, 0, 1) * 255).astype(np.uint8)
+    valid = (warped != 0).all(axis=0)
+    assert 0.2 < valid.mean() < 1.0  # the tile straddles the COG's edge
+
+    app = tiles.create_app(catalog_path, tiles.LAYERS_YAML, cog=cog)
+    with TestClient(app) as client:
+        got = decode_png(client.get(f"/cog/{z}/{x}/{y}.png?bidx=3&bidx=2&bidx=1").content)
+        outside = client.get("/cog/14/0/0.png")
+        bad = client.get(f"/cog/{z}/{x}/{y}.png?bidx=3&bidx=2&rescale=1")
+    assert got.shape == (4, 256, 256)
+    np.testing.assert_array_equal(got[3] == 255, valid)
+    np.testing.assert_array_equal(got[:3][:, valid], want[:, valid])
+    assert outside.status_code == 200 and (decode_png(outside.content)[-1] == 0).all()
+    assert bad.status_code == 400 and "rescale" in bad.json()["detail"]
+
+
+def pyproj_lonlat(src: Any) -> tuple[float, float]:
+    """Lon/lat 3/4 of the way to the COG's bottom-right corner (a z14 tile there is part
+    data, part outside: the 2.56 km scene is about 1.4 z14 tiles wide at 40.6 N)."""
+    from pyproj import Transformer
+
+    b = src.bounds
+    x, y = b.left + 0.75 * (b.right - b.left), b.top - 0.75 * (b.top - b.bottom)
+    return Transformer.from_crs(src.crs, "EPSG:4326", always_xy=True).transform(x, y)

@@ -90,3 +90,43 @@ def test_partial_overlap_still_reads_and_fills(cog):
     gt = gc.load_raster(cog, bounds=(400250, 4499950, 400350, 4500050))
     assert gt.shape == (1, 10, 10)
     assert np.isnan(gt.values).sum() == 100 - 25 and np.nansum(gt.values) == 25
+
+
+def _georeferenced_cog(tmp_path):
+    gt = gc.GeoTensor(np.ones((1, 64, 64), np.uint16), Affine(30, 0, 400000, 0, -30, 4500000),
+                      "EPSG:32630", fill_value=0)  # fmt: skip
+    return gc.save_cog(gt, tmp_path / "geo.tif", overviews=False)
+
+
+def test_a_warning_from_elsewhere_during_open_is_not_this_files(tmp_path, monkeypatch):
+    # The warnings machinery is process-wide: a NotGeoreferencedWarning that another thread
+    # emits while this file is being opened (rasterio.warp.reproject emits one per call)
+    # must not make a georeferenced file "missing its geotransform".
+    path = _georeferenced_cog(tmp_path)
+    real_open = rasterio.open
+
+    def open_while_another_thread_warns(*args, **kwargs):
+        warnings.warn("no geotransform", rasterio.errors.NotGeoreferencedWarning, stacklevel=2)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(rasterio, "open", open_while_another_thread_warns)
+    gt = gc.load_raster(path)
+    assert gt.transform == Affine(30, 0, 400000, 0, -30, 4500000)
+
+
+def test_concurrent_reprojected_reads_all_succeed(tmp_path):
+    # A tile server's request threads: each load_raster warps onto web mercator.
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = _georeferenced_cog(tmp_path)
+    bounds = (400000, 4498080, 401920, 4500000)
+
+    def read(_: int) -> int:
+        gt = gc.load_raster(
+            path, bounds=bounds, bounds_crs="EPSG:32630", crs="EPSG:3857", shape=(32, 32)
+        )
+        return int((np.asarray(gt.values) == 1).sum())
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(read, range(400)))
+    assert min(counts) > 0  # every read returned data (none raised)
