@@ -48,11 +48,9 @@ class Render:
     """How a layer's output becomes a PNG (YAML layers stay pure operators).
 
     Attributes:
-        bands: band indexes to show (1 for grey, 3 for RGB); None keeps the output as is.
         vmin, vmax: fixed linear stretch; None stretches each tile to its own min/max.
     """
 
-    bands: tuple[int, ...] | None = None
     vmin: float | None = None
     vmax: float | None = None
 
@@ -60,8 +58,8 @@ class Render:
 #: Render options per layer name; layers not listed use ``Render()``.
 RENDER: dict[str, Render] = {
     "ndvi": Render(vmin=-1.0, vmax=1.0),
-    # B04, B03, B02 of geocatalog.testing.S2_BANDS; DN 0..3000 is reflectance 0..0.3.
-    "truecolor": Render(bands=(2, 1, 0), vmin=0.0, vmax=3000.0),
+    # the layer picks B04, B03, B02 (geotoolz.viz.TrueColor); DN 0..3000 is reflectance 0..0.3.
+    "truecolor": Render(vmin=0.0, vmax=3000.0),
 }
 
 
@@ -108,8 +106,6 @@ def render_png(out: gc.GeoTensor, source: gc.GeoTensor, options: Render) -> byte
         nodata = (src == source.fill_value).all(axis=0)
     else:
         nodata = np.zeros(src.shape[-2:], dtype=bool)
-    if options.bands is not None:
-        out = out[list(options.bands)]
     if nodata.any():
         values = np.asarray(out.values, dtype=np.float32)
         out = out.replace(values=np.where(nodata, np.float32(np.nan), values), fill_value=np.nan)
