@@ -1,0 +1,49 @@
+"""Conformance examples: xr_toolz.detrend (merged into examples.EXAMPLES).
+
+The operators take a DataArray (dims by name) and read the grouping from its time
+coordinate, so the suite's jit checks (which pass ``jax.tree.map(jnp.asarray, x)``: a
+DataArray is no pytree) and its GeoTensor vmap/nodata checks do not apply. Their kernels
+are checked under ``jax.jit`` (NumPy == jit in float64, no retrace) and with NaN
+(skipna, NaN stays NaN) in tests/xr_toolz/test_detrend.py.
+"""
+
+from __future__ import annotations
+
+import xarray as xr
+
+from xr_toolz.detrend import Climatology, Detrend, RemoveClimatology
+from xr_toolz.testing import reanalysis_like
+
+from ._case import Case
+
+
+def t2m() -> xr.DataArray:
+    return reanalysis_like(nlat=3, nlon=4, seed=1)
+
+
+ON_DATAARRAY = {
+    "jit": "a DataArray is no pytree; the kernels are jitted in tests/xr_toolz/test_detrend.py",
+    "nodata": "NaN is the DataArray's nodata: tested (skipna) in tests/xr_toolz/test_detrend.py",
+}
+
+
+def _case(op) -> Case:
+    return Case(op, make_input=t2m, vmap=False, extra=ON_DATAARRAY)
+
+
+EXAMPLES: dict[str, list[Case]] = {
+    "xr_toolz.detrend.Climatology": [
+        _case(Climatology()),
+        _case(Climatology("month")),
+        _case(Climatology("season", dim="time")),
+    ],
+    "xr_toolz.detrend.RemoveClimatology": [
+        _case(RemoveClimatology()),
+        _case(RemoveClimatology("season")),
+    ],
+    "xr_toolz.detrend.Detrend": [
+        _case(Detrend()),
+        _case(Detrend(degree=0)),
+        _case(Detrend(dim="lon", degree=2)),
+    ],
+}
