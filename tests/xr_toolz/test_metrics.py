@@ -258,3 +258,5 @@ def test_input_errors():
         M.RMSE(weights="cos_lat")(ref.rename(lat="y"), pred.rename(lat="y"))
     with pytest.raises(M.MetricInputError, match="weights='area' is neither"):
         M.RMSE(weights="area")(ref, pred)
+    with pytest.raises(M.MetricInputError, match="weights='w' has negative values"):
+        M.RMSE(weights="w")(ref.assign_coords(w=("lon", -np.ones(5))), pred)

@@ -178,6 +178,11 @@ class AbstractXrMetric(pk.Operator):
                 f"{name}: weights={self.weights!r} is neither 'cos_lat' nor a coordinate of "
                 f"the inputs (coords {tuple(ref.coords)}); assign it with .assign_coords first"
             )
+        if np.nanmin(w.values, initial=0.0) < 0:
+            raise MetricInputError(
+                f"{name}: weights={self.weights!r} has negative values (min "
+                f"{np.nanmin(w.values)}); weights are non-negative (e.g. cell areas)"
+            )
         template = xr.DataArray(np.empty(ref.shape, dtype=bool), dims=ref.dims)
         return np.asarray(w.broadcast_like(template).transpose(*ref.dims).values)
 
