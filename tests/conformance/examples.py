@@ -123,6 +123,7 @@ _FAMILIES = (
     "transforms",
     "viz",
     "xr_detrend",
+    "xr_metrics",
 )
 for _family in _FAMILIES:
     _module = importlib.import_module(f"{__package__}._examples_{_family}")
