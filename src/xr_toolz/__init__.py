@@ -5,4 +5,6 @@ dims, coords and attrs, and compute through pure array kernels that also run und
 ``jax.jit``: metrics, geo, detrend, ocn, atm, calc, transforms, ice.
 """
 
-__all__: list[str] = []
+from . import calc as calc
+
+__all__: list[str] = ["calc"]
