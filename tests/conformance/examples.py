@@ -122,6 +122,7 @@ _FAMILIES = (
     "sar_fusion",
     "transforms",
     "viz",
+    "xr_calc",
 )
 for _family in _FAMILIES:
     _module = importlib.import_module(f"{__package__}._examples_{_family}")

@@ -343,3 +343,21 @@ def test_errors_teach():
     deg = f.assign_coords(x=("x", f.x.values, {"units": "degrees_east"}))
     with pytest.raises(xt.calc.CalcValueError, match=r"must be in metres"):
         xt.calc.Laplacian(geometry="cartesian")(deg)
+
+
+def test_nodata_spreads_only_to_the_stencil_neighbours():
+    f, *_ = cartesian(41)
+    ints = (f * 1000).round().astype(np.int16)
+    ints.values[10, 20] = -999
+    ints.attrs["_FillValue"] = -999  # integer nodata: converted to NaN, then differenced
+    lap = xt.calc.Laplacian()(ints)
+    nan = np.isnan(lap.values)
+    want = np.zeros_like(nan)
+    want[9:12, 20] = want[10, 19:22] = True  # the 3-point stencils through (10, 20)
+    np.testing.assert_array_equal(nan, want)
+    assert "_FillValue" not in lap.attrs and lap.dtype == np.float32
+    g = xt.calc.Gradient()(ints)
+    assert np.isnan(g["u"].values[10, 19:22]).all() and np.isnan(g["v"].values[9:12, 20]).all()
+    # the centre's weight is 0 in a centred first difference, but 0 * NaN is NaN: the
+    # nodata pixel itself stays nodata (nodata in, nodata out)
+    assert np.isnan(g["u"].values).sum() == 3 and np.isnan(g["v"].values).sum() == 3
