@@ -54,6 +54,18 @@ def scalar_plane() -> xr.DataArray:
     )
 
 
+def scalar_globe() -> xr.DataArray:
+    """A global 20-degree grid (lon 0..340, going once around): for periodic_x=True."""
+    lat, lon = np.linspace(-80.0, 80.0, 9), np.arange(0.0, 360.0, 20.0)
+    lam, phi = np.meshgrid(np.deg2rad(lon), np.deg2rad(lat))
+    return xr.DataArray(
+        np.cos(phi) * np.cos(lam),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="y11",
+    )
+
+
 def vector_sphere() -> xr.Dataset:
     z = scalar_sphere()
     phi = np.deg2rad(z.lat.values)[:, None] + 0 * z.values
@@ -94,5 +106,6 @@ EXAMPLES: dict[str, list[Case]] = {
     "xr_toolz.calc.Laplacian": [
         Case(xt.calc.Laplacian(), scalar_sphere, vmap=False, extra=XARRAY),
         Case(xt.calc.Laplacian(y_dim="y"), scalar_plane, vmap=False, extra=XARRAY),
+        Case(xt.calc.Laplacian(periodic_x=True), scalar_globe, vmap=False, extra=XARRAY),
     ],
 }

@@ -141,7 +141,29 @@ def _coord(owner: str, obj: Any, dim: str, degrees: bool) -> np.ndarray:
     return c * scale
 
 
-def grid_of(owner: str, obj: Any, x: str, y: str, geometry: str, radius: float) -> Grid:
+def _period(owner: str, x: str, cx: np.ndarray) -> float:
+    """The signed period (±2π) of a longitude that closes the circle, else a teaching error."""
+    step = np.diff(cx)
+    seam = 2 * np.pi - abs(cx[-1] - cx[0])
+    if not (0 < seam <= 1.5 * np.max(np.abs(step)) + 1e-9):
+        raise CalcValueError(
+            f"{owner}: periodic_x=True needs longitudes {x!r} that go once around the circle "
+            f"(last-to-first gap one grid step), got a gap of {np.rad2deg(seam):.4g} degrees "
+            f"with steps up to {np.rad2deg(np.max(np.abs(step))):.4g}; use periodic_x=False "
+            f"for a regional grid"
+        )
+    return float(np.sign(step[0]) * 2 * np.pi)
+
+
+def grid_of(
+    owner: str,
+    obj: Any,
+    x: str,
+    y: str,
+    geometry: str,
+    radius: float,
+    periodic_x: bool = False,
+) -> Grid:
     """The :class:`Grid` of ``obj`` on dims ``x``/``y`` with ``geometry`` resolved."""
     spherical = geometry == "spherical" or (
         geometry == "auto" and _is_angle(obj, x, "x") and _is_angle(obj, y, "y")
@@ -156,11 +178,19 @@ def grid_of(owner: str, obj: Any, x: str, y: str, geometry: str, radius: float) 
                 f"[{np.rad2deg(cy.min())}, {np.rad2deg(cy.max())}]"
             )
         cos_lat, sin_lat = np.cos(cy), np.sin(cy)
+    period = None
+    if periodic_x:
+        if not spherical:
+            raise CalcValueError(
+                f"{owner}: periodic_x=True wraps longitude around the sphere, but the grid "
+                f"on ({x!r}, {y!r}) is cartesian; use geometry='spherical' with degrees"
+            )
+        period = _period(owner, x, cx)
     return Grid(
         spherical=spherical,
-        d1x=stencil(cx, 1),
+        d1x=stencil(cx, 1, period),
         d1y=stencil(cy, 1),
-        d2x=stencil(cx, 2),
+        d2x=stencil(cx, 2, period),
         d2y=stencil(cy, 2),
         cos_lat=cos_lat,
         sin_lat=sin_lat,

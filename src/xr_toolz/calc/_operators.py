@@ -13,8 +13,9 @@ Conventions shared by the four:
   what YAML can name. :class:`Gradient` returns its result in that same form, so
   ``Gradient() | Divergence()`` is a Laplacian and ``Gradient() | Curl()`` is 0.
 - **Differences.** Second-order centred inside, second-order one-sided at the edges (as
-  ``numpy.gradient(edge_order=2)``), on non-uniform coordinates too. Longitude is not
-  treated as periodic: a global grid's first and last columns use one-sided differences.
+  ``numpy.gradient(edge_order=2)``), on non-uniform coordinates too. Longitude wraps only
+  with ``periodic_x=True`` (a global lat/lon grid: the first and last columns then use
+  centred differences across the seam); by default they are one-sided.
 - **Output.** Float (integer input is converted, nodata -> NaN); NaN spreads to the
   neighbours that use it. Dims, coords and attrs are kept; ``units`` gains ``m-1``
   (``m-2`` for the Laplacian); ``standard_name`` and fill attributes are dropped (they
@@ -29,6 +30,7 @@ from typing import Any
 import equinox as eqx
 
 import pipekit as pk
+from pipekit.validate import check_bool
 from pipekit_array import float_values, values_of
 
 from ._errors import CalcTypeError, CalcValueError
@@ -41,7 +43,10 @@ _GEOMETRIES = ("auto", "cartesian", "spherical")
 _DROPPED = ("standard_name", "_FillValue", "missing_value", "valid_range", "valid_min", "valid_max")
 
 
-def _check_config(owner: str, x_dim: Any, y_dim: Any, geometry: Any, radius: Any) -> float:
+def _check_config(
+    owner: str, x_dim: Any, y_dim: Any, geometry: Any, radius: Any, periodic_x: Any
+) -> float:
+    check_bool(owner, "periodic_x", periodic_x)
     for name, value in (("x_dim", x_dim), ("y_dim", y_dim)):
         if value is not None and not (isinstance(value, str) and value):
             raise pk.ConfigError(
@@ -114,7 +119,7 @@ def _derived(like: Any, values: Any, name: str, long_name: str, power: int) -> A
 
 def _setup(op: Any, owner: str, like: Any) -> tuple[Any, int, int]:
     x, y = resolve_dims(owner, like, op.x_dim, op.y_dim)
-    grid = grid_of(owner, like, x, y, op.geometry, op.radius)
+    grid = grid_of(owner, like, x, y, op.geometry, op.radius, op.periodic_x)
     return grid, like.dims.index(x), like.dims.index(y)
 
 
@@ -128,6 +133,7 @@ class Gradient(pk.Operator):
         x_dim, y_dim: the horizontal dimensions, or None to detect them.
         geometry: "auto", "cartesian" or "spherical".
         radius: the sphere's radius in metres (spherical geometry).
+        periodic_x: wrap longitude (a global grid that goes once around the circle).
         u, v: the names of the output's x and y components.
 
     Example:
@@ -142,6 +148,7 @@ class Gradient(pk.Operator):
     y_dim: str | None = eqx.field(static=True)
     geometry: str = eqx.field(static=True)
     radius: float = eqx.field(static=True)
+    periodic_x: bool = eqx.field(static=True)
     u: str = eqx.field(static=True)
     v: str = eqx.field(static=True)
 
@@ -151,10 +158,12 @@ class Gradient(pk.Operator):
         y_dim: str | None = None,
         geometry: str = "auto",
         radius: float = EARTH_RADIUS,
+        periodic_x: bool = False,
         u: str = "u",
         v: str = "v",
     ) -> None:
-        self.radius = _check_config("Gradient", x_dim, y_dim, geometry, radius)
+        self.radius = _check_config("Gradient", x_dim, y_dim, geometry, radius, periodic_x)
+        self.periodic_x = periodic_x
         self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
         self.u, self.v = _check_name("Gradient", "u", u), _check_name("Gradient", "v", v)
         if u == v:
@@ -182,7 +191,7 @@ class Divergence(pk.Operator):
     ``"divergence"`` with u's attrs and ``units`` ``"<u units> m-1"``.
 
     Args:
-        x_dim, y_dim, geometry, radius: as :class:`Gradient`.
+        x_dim, y_dim, geometry, radius, periodic_x: as :class:`Gradient`.
         u, v: the Dataset's variables holding the x (eastward) and y (northward) components.
 
     Example:
@@ -199,6 +208,7 @@ class Divergence(pk.Operator):
     y_dim: str | None = eqx.field(static=True)
     geometry: str = eqx.field(static=True)
     radius: float = eqx.field(static=True)
+    periodic_x: bool = eqx.field(static=True)
     u: str = eqx.field(static=True)
     v: str = eqx.field(static=True)
 
@@ -208,10 +218,12 @@ class Divergence(pk.Operator):
         y_dim: str | None = None,
         geometry: str = "auto",
         radius: float = EARTH_RADIUS,
+        periodic_x: bool = False,
         u: str = "u",
         v: str = "v",
     ) -> None:
-        self.radius = _check_config("Divergence", x_dim, y_dim, geometry, radius)
+        self.radius = _check_config("Divergence", x_dim, y_dim, geometry, radius, periodic_x)
+        self.periodic_x = periodic_x
         self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
         self.u, self.v = _check_name("Divergence", "u", u), _check_name("Divergence", "v", v)
 
@@ -230,7 +242,7 @@ class Curl(pk.Operator):
     ``u = Ω R cos φ`` gives ``2 Ω sin φ``. Returns a DataArray named ``"curl"``.
 
     Args:
-        x_dim, y_dim, geometry, radius: as :class:`Gradient`.
+        x_dim, y_dim, geometry, radius, periodic_x: as :class:`Gradient`.
         u, v: the Dataset's variables holding the x (eastward) and y (northward) components.
 
     Example:
@@ -247,6 +259,7 @@ class Curl(pk.Operator):
     y_dim: str | None = eqx.field(static=True)
     geometry: str = eqx.field(static=True)
     radius: float = eqx.field(static=True)
+    periodic_x: bool = eqx.field(static=True)
     u: str = eqx.field(static=True)
     v: str = eqx.field(static=True)
 
@@ -256,10 +269,12 @@ class Curl(pk.Operator):
         y_dim: str | None = None,
         geometry: str = "auto",
         radius: float = EARTH_RADIUS,
+        periodic_x: bool = False,
         u: str = "u",
         v: str = "v",
     ) -> None:
-        self.radius = _check_config("Curl", x_dim, y_dim, geometry, radius)
+        self.radius = _check_config("Curl", x_dim, y_dim, geometry, radius, periodic_x)
+        self.periodic_x = periodic_x
         self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
         self.u, self.v = _check_name("Curl", "u", u), _check_name("Curl", "v", v)
 
@@ -281,7 +296,7 @@ class Laplacian(pk.Operator):
     itself. ``units`` gain ``m-2``.
 
     Args:
-        x_dim, y_dim, geometry, radius: as :class:`Gradient`.
+        x_dim, y_dim, geometry, radius, periodic_x: as :class:`Gradient`.
 
     Example:
         >>> import numpy as np, xarray as xr
@@ -296,6 +311,7 @@ class Laplacian(pk.Operator):
     y_dim: str | None = eqx.field(static=True)
     geometry: str = eqx.field(static=True)
     radius: float = eqx.field(static=True)
+    periodic_x: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -303,8 +319,10 @@ class Laplacian(pk.Operator):
         y_dim: str | None = None,
         geometry: str = "auto",
         radius: float = EARTH_RADIUS,
+        periodic_x: bool = False,
     ) -> None:
-        self.radius = _check_config("Laplacian", x_dim, y_dim, geometry, radius)
+        self.radius = _check_config("Laplacian", x_dim, y_dim, geometry, radius, periodic_x)
+        self.periodic_x = periodic_x
         self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
 
     def _apply(self, x: Any) -> Any:

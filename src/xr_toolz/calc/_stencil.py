@@ -57,14 +57,25 @@ class Stencil:
     weights: np.ndarray
 
 
-def stencil(coord: np.ndarray, order: int) -> Stencil:
-    """The first (``order=1``) or second (``order=2``) derivative stencil on ``coord``."""
+def stencil(coord: np.ndarray, order: int, period: float | None = None) -> Stencil:
+    """The first (``order=1``) or second (``order=2``) derivative stencil on ``coord``.
+
+    With ``period`` (signed like the coordinate's direction, e.g. 2π for longitude in
+    radians) the axis wraps: every point, the first and last included, uses the centred
+    3 points, the neighbour across the seam shifted by one period.
+    """
     x = np.asarray(coord, dtype=np.float64)
     n = len(x)
     width = 3 if order == 1 else 4
     index = np.zeros((n, width), dtype=np.int32)
     weights = np.zeros((n, width))
     for i in range(n):
+        if period is not None:
+            pts = np.array([(i - 1) % n, i, (i + 1) % n])
+            pos = x[pts] + np.array([-period * (i == 0), 0.0, period * (i == n - 1)])
+            index[i, :3], index[i, 3:] = pts, i
+            weights[i, :3] = fd_weights(x[i], pos, order)
+            continue
         if 0 < i < n - 1:
             pts = np.array([i - 1, i, i + 1])
         elif i == 0:
