@@ -5,6 +5,12 @@ dims, coords and attrs, and compute through pure array kernels that also run und
 ``jax.jit``: metrics, geo, detrend, ocn, atm, calc, transforms, ice.
 """
 
-from . import calc as calc, detrend as detrend, metrics as metrics, testing as testing
+from . import (
+    atm as atm,
+    calc as calc,
+    detrend as detrend,
+    metrics as metrics,
+    testing as testing,
+)
 
-__all__: list[str] = ["calc", "detrend", "metrics", "testing"]
+__all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing"]

@@ -122,6 +122,7 @@ _FAMILIES = (
     "sar_fusion",
     "transforms",
     "viz",
+    "xr_atm",
     "xr_detrend",
     "xr_metrics",
     "xr_calc",

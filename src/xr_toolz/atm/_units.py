@@ -1,0 +1,83 @@
+"""Reading CF ``units`` attrs into SI factors: the atm operators' one unit gate.
+
+No unit library: a short explicit table per quantity. An input's ``units`` attr must be
+one of its table's spellings; anything else (or no attr) raises :class:`AtmInputError`
+naming the variable, what came, what is accepted and how to fix it, rather than guess.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xarray as xr
+
+import pipekit as pk
+from pipekit_array import values_of
+
+__all__ = ["AtmInputError", "HUMIDITY", "PRESSURE", "TEMPERATURE", "si_values"]
+
+
+class AtmInputError(pk.PipekitError, ValueError):
+    """An xr_toolz.atm input is missing, or its ``units`` attr is not one we convert."""
+
+
+#: ``units`` spelling -> (scale, offset) so that SI = value * scale + offset.
+TEMPERATURE: dict[str, tuple[float, float]] = {
+    "K": (1.0, 0.0),
+    "kelvin": (1.0, 0.0),
+    "degK": (1.0, 0.0),
+    "degC": (1.0, 273.15),
+    "deg_C": (1.0, 273.15),
+    "celsius": (1.0, 273.15),
+}
+PRESSURE: dict[str, tuple[float, float]] = {
+    "Pa": (1.0, 0.0),
+    "pascal": (1.0, 0.0),
+    "hPa": (100.0, 0.0),
+    "mbar": (100.0, 0.0),
+    "millibar": (100.0, 0.0),
+    "kPa": (1000.0, 0.0),
+}
+HUMIDITY: dict[str, tuple[float, float]] = {
+    "1": (1.0, 0.0),
+    "kg/kg": (1.0, 0.0),
+    "kg kg-1": (1.0, 0.0),
+    "kg kg**-1": (1.0, 0.0),
+    "g/kg": (1e-3, 0.0),
+    "g kg-1": (1e-3, 0.0),
+}
+_SI = {id(TEMPERATURE): "K", id(PRESSURE): "Pa", id(HUMIDITY): "kg/kg"}
+
+
+def variable(owner: str, ds: Any, name: str, arg: str) -> xr.DataArray:
+    """``ds[name]`` (a data variable or a coordinate, e.g. a pressure level axis)."""
+    if not isinstance(ds, xr.Dataset):
+        raise AtmInputError(
+            f"{owner} takes an xarray.Dataset holding its inputs by name, got "
+            f"{type(ds).__name__}; build one with xr.Dataset({{'t': t, 'p': p}})"
+        )
+    if name not in ds.variables:
+        raise AtmInputError(
+            f"{owner}: {arg}={name!r} is not a variable or coordinate of the Dataset (it "
+            f"has {sorted(map(str, ds.variables))}); pass {arg}= with one of those names"
+        )
+    return ds[name]
+
+
+def si_values(owner: str, da: xr.DataArray, arg: str, table: dict[str, tuple[float, float]]) -> Any:
+    """The data of ``da`` (NumPy or JAX) converted to SI by its ``units`` attr."""
+    units = da.attrs.get("units")
+    if units not in table:
+        got = "no 'units' attr" if units is None else f"units={units!r}"
+        raise AtmInputError(
+            f"{owner}: {arg} {da.name!r} must carry a CF 'units' attr, one of "
+            f"{list(table)}, got {got}; set it with "
+            f"ds[{da.name!r}].attrs['units'] = '{_SI[id(table)]}' (after converting)"
+        )
+    scale, offset = table[units]
+    x = values_of(da)
+    if scale != 1.0:
+        x = x * scale
+    if offset != 0.0:
+        x = x + offset
+    return x

@@ -1,0 +1,74 @@
+"""Conformance examples: xr_toolz.atm (merged into examples.EXAMPLES).
+
+The operators take a Dataset with CF ``units`` attrs and add one variable; ``call``
+compares that variable (the inputs pass through unchanged). The harness's
+jit checks trace a GeoTensor pytree and its vmap/nodata checks stack GeoTensors, neither
+of which a Dataset is, so those opt out; the pure kernels are checked NumPy ==
+``jax.jit`` (and on a JAX-backed Dataset) in tests/xr_toolz/test_atm.py instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from xr_toolz.atm import (
+    Dewpoint,
+    EquivalentPotentialTemperature,
+    PotentialTemperature,
+    RelativeHumidity,
+)
+
+from ._case import Case
+
+ON_DATASET = {
+    "jit": "Dataset input (not a pytree); kernels are jit-tested in tests/xr_toolz/test_atm.py",
+    "nodata": "Dataset input: NaN is the nodata and propagates elementwise (pure formulas)",
+}
+
+
+def sounding() -> xr.Dataset:
+    rng = np.random.default_rng(7)
+    level = np.array([1000.0, 850.0, 700.0, 500.0])
+    shape = (level.size, 3, 2)
+    t = 295.0 - 40.0 * (1.0 - level / 1000.0)[:, None, None] + rng.normal(0, 1, shape)
+    td = t - rng.uniform(1.0, 10.0, shape)
+    dims = ("level", "lat", "lon")
+    return xr.Dataset(
+        {
+            "t": (dims, t, {"units": "K"}),
+            "td": (dims, td, {"units": "K"}),
+            "q": (dims, rng.uniform(1.0, 15.0, shape), {"units": "g/kg"}),
+            "e": (dims, rng.uniform(2.0, 25.0, shape), {"units": "hPa"}),
+        },
+        {"level": ("level", level, {"units": "hPa"}), "lat": [0.0, 10.0, 20.0], "lon": [0.0, 5.0]},
+    )
+
+
+def call_output(op, ds: xr.Dataset) -> xr.DataArray:
+    """The added variable: the harness compares arrays, and the inputs pass through."""
+    return op(ds)[op.output]
+
+
+def _case(op) -> Case:
+    return Case(op, make_input=sounding, call=call_output, vmap=False, extra=ON_DATASET)
+
+
+EXAMPLES: dict[str, list[Case]] = {
+    "xr_toolz.atm.PotentialTemperature": [
+        _case(PotentialTemperature("t", "level")),
+        _case(PotentialTemperature("td", "level", p0=85000.0, output="theta_d")),
+    ],
+    "xr_toolz.atm.Dewpoint": [
+        _case(Dewpoint("e")),
+        _case(Dewpoint(specific_humidity="q", pressure="level")),
+    ],
+    "xr_toolz.atm.RelativeHumidity": [
+        _case(RelativeHumidity()),
+        _case(RelativeHumidity(formula="bolton", output="rh_bolton")),
+    ],
+    "xr_toolz.atm.EquivalentPotentialTemperature": [
+        _case(EquivalentPotentialTemperature(pressure="level")),
+        _case(EquivalentPotentialTemperature(pressure="level", formula="bolton", p0=1e5)),
+    ],
+}
