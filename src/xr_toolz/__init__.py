@@ -5,6 +5,6 @@ dims, coords and attrs, and compute through pure array kernels that also run und
 ``jax.jit``: metrics, geo, detrend, ocn, atm, calc, transforms, ice.
 """
 
-from . import detrend as detrend, metrics as metrics, testing as testing
+from . import detrend as detrend, metrics as metrics, testing as testing, transforms as transforms
 
-__all__: list[str] = ["detrend", "metrics", "testing"]
+__all__: list[str] = ["detrend", "metrics", "testing", "transforms"]
