@@ -124,6 +124,7 @@ _FAMILIES = (
     "viz",
     "xr_detrend",
     "xr_metrics",
+    "xr_transforms",
 )
 for _family in _FAMILIES:
     _module = importlib.import_module(f"{__package__}._examples_{_family}")
