@@ -164,3 +164,56 @@ def test_input_errors_teach() -> None:
         T.PowerSpectrum("x")(da.to_dataset())
     with pytest.raises(T.SpectrumInputError, match=r"nfactor=40 leaves no radial bin"):
         T.IsotropicSpectrum(("y", "x"), 40)(da)
+
+
+def pair(seed: int = 6) -> xr.Dataset:
+    """u and v = 0.6 u + noise: partly coherent, 6 realisations along time."""
+    rng = np.random.default_rng(seed)
+    u = field(seed).isel(y=slice(0, 4))
+    u = xr.concat([u, u + rng.normal(size=u.shape)], "time").assign_coords(time=np.arange(6))
+    v = 0.6 * u + rng.normal(size=u.shape)
+    return xr.Dataset({"u": u, "v": v})
+
+
+def xrft_coherence(ds: xr.Dataset, dim, over, **kw) -> xr.DataArray:
+    """|<S_uv>|^2 / (<S_uu> <S_vv>) from xrft's spectra, mean over ``over``."""
+    suv = xrft.cross_spectrum(ds.u, ds.v, dim=list(dim), true_phase=True, **kw).mean(over)
+    suu = xrft.power_spectrum(ds.u, dim=list(dim), **kw).mean(over)
+    svv = xrft.power_spectrum(ds.v, dim=list(dim), **kw).mean(over)
+    return np.abs(suv) ** 2 / (suu * svv)
+
+
+@pytest.mark.parametrize("dim", [("x",), ("y", "x")])
+@pytest.mark.parametrize(("detrend", "window"), [(None, None), ("linear", "hann")])
+def test_coherence_equals_xrft_spectra(dim, detrend, window) -> None:
+    ds = pair()
+    out = T.Coherence(("u", "v"), dim, "time", detrend=detrend, window=window)(ds)
+    ref = xrft_coherence(ds, dim, "time", detrend=detrend, window=window)
+    assert "time" not in out.dims and out.attrs["units"] == "1"
+    assert_close(out, ref)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0 + 1e-12
+
+
+def test_coherence_of_a_scaled_copy_is_one() -> None:
+    ds = pair()
+    ds["v"] = 3.0 * ds.u
+    np.testing.assert_allclose(T.Coherence(("u", "v"), "x")(ds).values, 1.0, rtol=1e-12)
+
+
+def test_coherence_kernel_numpy_equal_jax_jit() -> None:
+    ds = pair()
+    u = np.asarray(ds.u.values - 280.0, dtype=np.float32)
+    v = np.asarray(ds.v.values - 168.0, dtype=np.float32)
+    kw = {"detrend_kind": "constant", "window": "hann"}
+    ref = _kernels.coherence(u.astype(np.float64), v.astype(np.float64), (2,), 0, **kw)
+    fn = jax.jit(lambda a, b: _kernels.coherence(a, b, (2,), 0, **kw))
+    np.testing.assert_allclose(np.asarray(fn(jnp.asarray(u), jnp.asarray(v))), ref, atol=1e-4)
+
+
+def test_coherence_errors_teach() -> None:
+    with pytest.raises(pk.ConfigError, match=r"Coherence: over must be the name"):
+        T.Coherence(("u", "v"), "x", over="x")
+    with pytest.raises(pk.ConfigError, match=r"Coherence: variables must be a tuple of 2"):
+        T.Coherence(("u",), "x")
+    with pytest.raises(T.SpectrumInputError, match=r"Coherence: input must be an xarray"):
+        T.Coherence(("u", "w"), "x")(pair())

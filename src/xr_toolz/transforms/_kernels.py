@@ -21,7 +21,14 @@ from typing import Any
 
 from pipekit_array import namespace
 
-__all__ = ["detrend", "hann_window", "isotropize", "power_spectrum", "radial_bins"]
+__all__ = [
+    "coherence",
+    "detrend",
+    "hann_window",
+    "isotropize",
+    "power_spectrum",
+    "radial_bins",
+]
 
 
 def _float(xp: Any, x: Any) -> Any:
@@ -83,14 +90,7 @@ def power_spectrum(
     """
     xp = namespace(x)
     axes = tuple(a % x.ndim for a in axes)
-    y = detrend(x, axes, detrend_kind)
-    if window == "hann":
-        for a in axes:
-            w = xp.asarray(hann_window(x.shape[a]), dtype=y.dtype)
-            shape = [1] * y.ndim
-            shape[a] = x.shape[a]
-            y = y * xp.reshape(w, tuple(shape))
-    f = xp.fft.fftn(y, axes=axes)
+    f = _transform(x, axes, detrend_kind, window)
     power = xp.real(f) ** 2 + xp.imag(f) ** 2
     scale = 1.0
     for a, d in zip(axes, spacing, strict=True):
@@ -98,6 +98,50 @@ def power_spectrum(
         # |dx F|^2 * df = |F|^2 dx / n ; |dx F|^2 * df^2 = |F|^2 / n^2
         scale *= (abs(d) / n) if scaling == "density" else 1.0 / n**2
     return xp.fft.fftshift(power * scale, axes=axes)
+
+
+def coherence(
+    x: Any,
+    y: Any,
+    axes: Sequence[int],
+    ensemble_axis: int,
+    *,
+    detrend_kind: str | None = None,
+    window: str | None = None,
+) -> Any:
+    r"""Magnitude-squared coherence of ``x`` and ``y`` over ``axes``, fftshift-ed.
+
+    .. math:: C = \frac{|\langle X Y^* \rangle|^2}{\langle |X|^2 \rangle
+              \langle |Y|^2 \rangle}
+
+    with :math:`\langle\cdot\rangle` the mean over ``ensemble_axis`` (realisations:
+    times, members, segments), which is removed. Without that averaging the coherence
+    of one realisation is 1 everywhere. Scalings and phase factors cancel in the ratio.
+    """
+    xp = namespace(x)
+    axes = tuple(a % x.ndim for a in axes)
+    e = ensemble_axis % x.ndim
+    fx = _transform(x, axes, detrend_kind, window)
+    fy = _transform(y, axes, detrend_kind, window)
+    sxy = xp.mean(fx * xp.conj(fy), axis=e, keepdims=True)
+    sxx = xp.mean(xp.real(fx) ** 2 + xp.imag(fx) ** 2, axis=e, keepdims=True)
+    syy = xp.mean(xp.real(fy) ** 2 + xp.imag(fy) ** 2, axis=e, keepdims=True)
+    coh = (xp.real(sxy) ** 2 + xp.imag(sxy) ** 2) / (sxx * syy)
+    coh = xp.fft.fftshift(coh, axes=axes)
+    return xp.squeeze(coh, axis=e)
+
+
+def _transform(x: Any, axes: tuple[int, ...], detrend_kind: str | None, window: str | None) -> Any:
+    """``fftn`` over ``axes`` of ``x`` detrended and windowed (unscaled, unshifted)."""
+    xp = namespace(x)
+    y = detrend(x, axes, detrend_kind)
+    if window == "hann":
+        for a in axes:
+            w = xp.asarray(hann_window(x.shape[a]), dtype=y.dtype)
+            shape = [1] * y.ndim
+            shape[a] = x.shape[a]
+            y = y * xp.reshape(w, tuple(shape))
+    return xp.fft.fftn(y, axes=axes)
 
 
 def radial_bins(freq_a: Any, freq_b: Any, nbins: int) -> tuple[Any, Any]:
