@@ -1,9 +1,9 @@
 """Conformance examples: xr_toolz.transforms (merged into examples.EXAMPLES).
 
-The spectra take a DataArray with evenly spaced ``y``/``x`` coordinates. The harness's jit
-checks trace a GeoTensor pytree and its vmap stacks GeoTensors, neither of which a
-DataArray is, so those opt out; the pure kernels are checked NumPy == ``jax.jit`` in
-tests/xr_toolz/test_transforms.py instead.
+The spectra take a DataArray (Coherence a Dataset of two) with evenly spaced ``y``/``x``
+coordinates. The harness's jit checks trace a GeoTensor pytree and its vmap stacks
+GeoTensors, neither of which a DataArray is, so those opt out; the pure kernels are
+checked NumPy == ``jax.jit`` in tests/xr_toolz/test_transforms.py instead.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ def sst() -> xr.DataArray:
     return da
 
 
+def sst_and_air() -> xr.Dataset:
+    da = sst()
+    air = 0.5 * da + np.random.default_rng(6).normal(0.0, 1.0, da.shape)
+    return xr.Dataset({"sst": da, "air": air})
+
+
 EXAMPLES: dict[str, list[Case]] = {
     "xr_toolz.transforms.PowerSpectrum": [
         Case(T.PowerSpectrum("x"), make_input=sst, vmap=False, extra=ON_DATAARRAY),
@@ -53,6 +59,14 @@ EXAMPLES: dict[str, list[Case]] = {
         Case(
             T.IsotropicSpectrum(("y", "x"), 2, detrend="constant"),
             make_input=sst,
+            vmap=False,
+            extra=ON_DATAARRAY,
+        ),
+    ],
+    "xr_toolz.transforms.Coherence": [
+        Case(
+            T.Coherence(("sst", "air"), "x", "time", detrend="linear"),
+            make_input=sst_and_air,
             vmap=False,
             extra=ON_DATAARRAY,
         ),
