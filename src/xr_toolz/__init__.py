@@ -11,6 +11,7 @@ from . import (
     detrend as detrend,
     metrics as metrics,
     testing as testing,
+    transforms as transforms,
 )
 
-__all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing"]
+__all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing", "transforms"]

@@ -126,6 +126,7 @@ _FAMILIES = (
     "xr_detrend",
     "xr_metrics",
     "xr_calc",
+    "xr_transforms",
 )
 for _family in _FAMILIES:
     _module = importlib.import_module(f"{__package__}._examples_{_family}")

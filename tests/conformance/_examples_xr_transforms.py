@@ -1,0 +1,74 @@
+"""Conformance examples: xr_toolz.transforms (merged into examples.EXAMPLES).
+
+The spectra take a DataArray (Coherence a Dataset of two) with evenly spaced ``y``/``x``
+coordinates. The harness's jit checks trace a GeoTensor pytree and its vmap stacks
+GeoTensors, neither of which a DataArray is, so those opt out; the pure kernels are
+checked NumPy == ``jax.jit`` in tests/xr_toolz/test_transforms.py instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+import xr_toolz
+
+from ._case import Case
+
+T = xr_toolz.transforms
+
+ON_DATAARRAY = {
+    "jit": "DataArray input (not a pytree); kernels are jit-tested in tests/xr_toolz",
+    "nodata": "DataArray input: a Fourier transform has no nodata rule (NaN spreads)",
+}
+
+
+def sst() -> xr.DataArray:
+    rng = np.random.default_rng(5)
+    ny, nx = 12, 16
+    values = 290.0 + rng.normal(0.0, 1.0, (2, ny, nx)) + np.linspace(0.0, 2.0, nx)
+    da = xr.DataArray(
+        values,
+        dims=("time", "y", "x"),
+        coords={"time": [0, 1], "y": np.arange(ny) * 1000.0, "x": np.arange(nx) * 1000.0},
+        attrs={"units": "K"},
+        name="sst",
+    )
+    da.x.attrs["units"] = "m"
+    da.y.attrs["units"] = "m"
+    return da
+
+
+def sst_and_air() -> xr.Dataset:
+    da = sst()
+    air = 0.5 * da + np.random.default_rng(6).normal(0.0, 1.0, da.shape)
+    return xr.Dataset({"sst": da, "air": air})
+
+
+EXAMPLES: dict[str, list[Case]] = {
+    "xr_toolz.transforms.PowerSpectrum": [
+        Case(T.PowerSpectrum("x"), make_input=sst, vmap=False, extra=ON_DATAARRAY),
+        Case(
+            T.PowerSpectrum(("y", "x"), detrend="linear", window="hann"),
+            make_input=sst,
+            vmap=False,
+            extra=ON_DATAARRAY,
+        ),
+    ],
+    "xr_toolz.transforms.IsotropicSpectrum": [
+        Case(
+            T.IsotropicSpectrum(("y", "x"), 2, detrend="constant"),
+            make_input=sst,
+            vmap=False,
+            extra=ON_DATAARRAY,
+        ),
+    ],
+    "xr_toolz.transforms.Coherence": [
+        Case(
+            T.Coherence(("sst", "air"), "x", "time", detrend="linear"),
+            make_input=sst_and_air,
+            vmap=False,
+            extra=ON_DATAARRAY,
+        ),
+    ],
+}
