@@ -224,12 +224,9 @@ def open_raster(
         raise missing(path, who)
     with gdal_env():
         try:
-            # rasterio warns NotGeoreferencedWarning at open when the file has no
-            # geotransform, GCPs or RPCs; that case is decided below from the dataset
-            # itself. Recording the warning to decide would be wrong: the warnings
-            # machinery is process-wide, so a warning emitted by another thread in the
-            # meantime (rasterio.warp.reproject emits and ignores one per call) would be
-            # taken for this file's (a served tile failing under concurrent requests).
+            # No geotransform is decided below from the dataset, not by recording this
+            # warning: warnings are process-wide, so another thread's (reproject emits
+            # one per call) would be taken for this file's under concurrent requests.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 src = rasterio.open(path)
