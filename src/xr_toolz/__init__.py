@@ -6,6 +6,7 @@ dims, coords and attrs, and compute through pure array kernels that also run und
 """
 
 from . import (
+    _pytree,
     atm as atm,
     calc as calc,
     detrend as detrend,
@@ -13,5 +14,7 @@ from . import (
     testing as testing,
     transforms as transforms,
 )
+
+_pytree.register()
 
 __all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing", "transforms"]

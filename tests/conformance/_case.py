@@ -43,6 +43,13 @@ ON_HOST = {
 }
 
 
+#: ``Case.extra["retrace"]`` of xr_toolz examples. Under jit a DataArray's data is the leaf
+#: and its labels (coords, attrs) are static (``xr_toolz._pytree``), so the NumPy == jit
+#: check runs; the no-retrace check slices a GeoTensor at several locations, and for a
+#: DataArray new coordinates are new constants: it compiles again, by design.
+XARRAY_RETRACE = "xarray labels are static under jit: new coordinates compile again"
+
+
 @dataclass(frozen=True)
 class Case:
     op: pk.Operator
@@ -50,3 +57,7 @@ class Case:
     call: Callable[[pk.Operator, Any], Any] = call_single
     vmap: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Absolute tolerance of NumPy == jit. Raise it only for float32 results made by
+    #: cancellation from large values (anomalies of 290 K data: ulp(290) = 3e-5, summed),
+    #: and say so where the case is built.
+    jit_atol: float = 1e-5

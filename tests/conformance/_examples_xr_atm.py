@@ -19,10 +19,10 @@ from xr_toolz.atm import (
     RelativeHumidity,
 )
 
-from ._case import Case
+from ._case import XARRAY_RETRACE, Case
 
 ON_DATASET = {
-    "jit": "Dataset input (not a pytree); kernels are jit-tested in tests/xr_toolz/test_atm.py",
+    "retrace": XARRAY_RETRACE,
     "nodata": "Dataset input: NaN is the nodata and propagates elementwise (pure formulas)",
 }
 

@@ -18,10 +18,10 @@ import xarray as xr
 import pipekit as pk
 import xr_toolz as xt
 
-from ._case import Case
+from ._case import XARRAY_RETRACE, Case
 
 XARRAY = {
-    "jit": "xarray input: the kernels' NumPy == jax.jit is tested in tests/xr_toolz/test_calc.py",
+    "retrace": XARRAY_RETRACE,
     "nodata": "xarray input: NaN nodata spreads through the stencil (tests/xr_toolz)",
 }
 

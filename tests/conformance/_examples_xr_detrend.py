@@ -14,7 +14,7 @@ import xarray as xr
 from xr_toolz.detrend import Climatology, Detrend, RemoveClimatology
 from xr_toolz.testing import reanalysis_like
 
-from ._case import Case
+from ._case import XARRAY_RETRACE, Case
 
 
 def t2m() -> xr.DataArray:
@@ -22,13 +22,15 @@ def t2m() -> xr.DataArray:
 
 
 ON_DATAARRAY = {
-    "jit": "a DataArray is no pytree; the kernels are jitted in tests/xr_toolz/test_detrend.py",
+    "retrace": XARRAY_RETRACE,
     "nodata": "NaN is the DataArray's nodata: tested (skipna) in tests/xr_toolz/test_detrend.py",
 }
 
 
 def _case(op) -> Case:
-    return Case(op, make_input=t2m, vmap=False, extra=ON_DATAARRAY)
+    # Anomalies of ~290 K data in float32 (the jit check's dtype): rounding of the group
+    # sums is ~1e-4 K, so NumPy == jit holds to 1e-3 K, not 1e-5.
+    return Case(op, make_input=t2m, vmap=False, extra=ON_DATAARRAY, jit_atol=1e-3)
 
 
 EXAMPLES: dict[str, list[Case]] = {

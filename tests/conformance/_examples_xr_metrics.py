@@ -16,12 +16,12 @@ import xarray as xr
 import pipekit as pk
 import xr_toolz
 
-from ._case import Case
+from ._case import XARRAY_RETRACE, Case
 
 M = xr_toolz.metrics
 
 ON_DATAARRAY = {
-    "jit": "DataArray input (not a pytree); kernels are jit-tested in tests/xr_toolz",
+    "retrace": XARRAY_RETRACE,
     "nodata": "DataArray input: NaN is the nodata and skipna is tested in tests/xr_toolz",
 }
 
