@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 __all__ = ["XarrayField"]
 
 
+def _is_lon_lat(da: Any, x: str, y: str) -> bool:
+    """CF's test: ``units`` degrees_east/degrees_north, or the usual axis names."""
+
+    def units(name: str) -> str:
+        return str(da[name].attrs.get("units", "")) if name in da.coords else ""
+
+    return (
+        (units(x).startswith("degree") and "east" in units(x)) or x in ("lon", "longitude")
+    ) and ((units(y).startswith("degree") and "north" in units(y)) or y in ("lat", "latitude"))
+
+
 def _regular_step(coord: np.ndarray, name: str) -> tuple[float, float]:
     """First value and step of an evenly spaced 1-D coordinate (pixel centres)."""
     if coord.ndim != 1 or len(coord) < 2:
@@ -112,6 +123,35 @@ class XarrayField:
             coords[self.y] = t.f + (np.arange(row, row + rows) + 0.5) * t.e
             coords[self.x] = t.c + (np.arange(col, col + cols) + 0.5) * t.a
         return type(part)(padded, dims=part.dims, coords=coords, attrs=part.attrs, name=part.name)
+
+    def to_geotensor(self) -> Any:
+        """The whole field as a NumPy :class:`geocatalog.GeoTensor` ``(*other, y, x)``.
+
+        For the compiled path: ``jax.tree.map(jnp.asarray, field.to_geotensor())`` through
+        ``eqx.filter_jit(pk.Sequential([GridSampler(p), ApplyToChips(model), Stitch(a)]))``
+        gathers, vmaps and stitches every chip in one XLA program (the host path reads and
+        runs chips one by one), and :meth:`wrap` puts the result back into a DataArray with
+        ``da``'s dims, coords and attrs. Jitting the model per DataArray chip instead would
+        compile once per chip: a DataArray's coordinates are static under jit.
+        """
+        from geocatalog import GeoTensor
+
+        if self._domain.transform is None:
+            raise PatchShapeError(
+                f"XarrayField.to_geotensor: the DataArray needs evenly spaced {self.y!r} and "
+                f"{self.x!r} coordinates to define a grid; assign them (pixel centres) first"
+            )
+        crs = self._domain.crs
+        if crs is None and _is_lon_lat(self.da, self.x, self.y):
+            crs = "EPSG:4326"  # CF longitude/latitude axes: a plate carrée grid
+        if crs is None:
+            raise PatchShapeError(
+                f"XarrayField.to_geotensor: the DataArray has no CRS (attrs['crs'], a "
+                f"spatial_ref coordinate) and {self.x!r}/{self.y!r} are not CF longitude/"
+                f"latitude; pass XarrayField(da, crs='EPSG:...')"
+            )
+        values = np.asarray(self._order.values)
+        return GeoTensor(values, self._domain.transform, crs, self._fill)
 
     def values(self, chip: xr.DataArray) -> np.ndarray:
         return np.asarray(chip.values)

@@ -9,6 +9,7 @@ from . import (
     _pytree,
     atm as atm,
     calc as calc,
+    catalog_ops as catalog_ops,
     detrend as detrend,
     metrics as metrics,
     testing as testing,
@@ -17,4 +18,4 @@ from . import (
 
 _pytree.register()
 
-__all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing", "transforms"]
+__all__: list[str] = ["atm", "catalog_ops", "calc", "detrend", "metrics", "testing", "transforms"]
