@@ -165,4 +165,7 @@ class Detrend(pk.Operator):
     def _one(self, x: xr.DataArray) -> xr.DataArray:
         axis = _axis(x, self.dim, "Detrend")
         values = float_values(x, values=values_of(x))
+        if hasattr(values, "dask"):  # lazy: one task per chunk of the other dims
+            series = values.rechunk({axis: -1})
+            return x.copy(data=series.map_blocks(poly_detrend, self.degree, axis))
         return x.copy(data=poly_detrend(values, self.degree, axis))
