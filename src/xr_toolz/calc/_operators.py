@@ -24,8 +24,9 @@ Conventions shared by the four:
 
 from __future__ import annotations
 
+import abc
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import equinox as eqx
 
@@ -37,7 +38,14 @@ from ._errors import CalcTypeError, CalcValueError
 from ._grid import EARTH_RADIUS, grid_of, resolve_dims
 from ._kernels import curl_kernel, divergence_kernel, gradient_kernel, laplacian_kernel
 
-__all__ = ["Curl", "Divergence", "Gradient", "Laplacian"]
+__all__ = [
+    "AbstractGridOperator",
+    "AbstractVectorOperator",
+    "Curl",
+    "Divergence",
+    "Gradient",
+    "Laplacian",
+]
 
 _GEOMETRIES = ("auto", "cartesian", "spherical")
 _DROPPED = ("standard_name", "_FillValue", "missing_value", "valid_range", "valid_min", "valid_max")
@@ -123,7 +131,77 @@ def _setup(op: Any, owner: str, like: Any) -> tuple[Any, int, int]:
     return grid, like.dims.index(x), like.dims.index(y)
 
 
-class Gradient(pk.Operator):
+class AbstractGridOperator(pk.Operator):
+    """Fields and checks shared by the calculus operators: the grid they differentiate on.
+
+    Args:
+        x_dim, y_dim: the horizontal dimensions, or None to detect them.
+        geometry: "auto", "cartesian" or "spherical".
+        radius: the sphere's radius in metres (spherical geometry).
+        periodic_x: wrap longitude (a global grid that goes once around the circle).
+    """
+
+    x_dim: str | None = eqx.field(static=True)
+    y_dim: str | None = eqx.field(static=True)
+    geometry: str = eqx.field(static=True)
+    radius: float = eqx.field(static=True)
+    periodic_x: bool = eqx.field(static=True)
+
+    def __init__(
+        self,
+        x_dim: str | None = None,
+        y_dim: str | None = None,
+        geometry: str = "auto",
+        radius: float = EARTH_RADIUS,
+        periodic_x: bool = False,
+    ) -> None:
+        self._init_grid(x_dim, y_dim, geometry, radius, periodic_x)
+
+    def _init_grid(
+        self, x_dim: Any, y_dim: Any, geometry: Any, radius: Any, periodic_x: Any
+    ) -> None:
+        owner = type(self).__name__
+        self.radius = _check_config(owner, x_dim, y_dim, geometry, radius, periodic_x)
+        self.periodic_x = periodic_x
+        self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
+
+
+class AbstractVectorOperator(AbstractGridOperator):
+    """A scalar from the vector Dataset ``{u, v}``: Divergence and Curl."""
+
+    u: str = eqx.field(static=True)
+    v: str = eqx.field(static=True)
+
+    _name: ClassVar[str]
+    _long_name: ClassVar[str]
+
+    def __init__(
+        self,
+        x_dim: str | None = None,
+        y_dim: str | None = None,
+        geometry: str = "auto",
+        radius: float = EARTH_RADIUS,
+        periodic_x: bool = False,
+        u: str = "u",
+        v: str = "v",
+    ) -> None:
+        self._init_grid(x_dim, y_dim, geometry, radius, periodic_x)
+        owner = type(self).__name__
+        self.u, self.v = _check_name(owner, "u", u), _check_name(owner, "v", v)
+
+    @abc.abstractmethod
+    def _kernel(self, u: Any, v: Any, grid: Any, xa: int, ya: int) -> Any:
+        """The kernel of :mod:`._kernels` this operator computes."""
+
+    def _apply(self, x: Any) -> Any:
+        owner = type(self).__name__
+        a, b = _components(owner, x, self.u, self.v)
+        grid, xa, ya = _setup(self, owner, a)
+        ua, va = (float_values(c, values=values_of(c)) for c in (a, b))
+        return _derived(a, self._kernel(ua, va, grid, xa, ya), self._name, self._long_name, 1)
+
+
+class Gradient(AbstractGridOperator):
     """The horizontal gradient ``(∂f/∂x, ∂f/∂y)`` of a scalar DataArray, as a vector Dataset.
 
     Returns ``xr.Dataset({u: ∂f/∂x, v: ∂f/∂y})`` on the input's grid (units of f per
@@ -144,11 +222,6 @@ class Gradient(pk.Operator):
         (2.0, 0.0)
     """
 
-    x_dim: str | None = eqx.field(static=True)
-    y_dim: str | None = eqx.field(static=True)
-    geometry: str = eqx.field(static=True)
-    radius: float = eqx.field(static=True)
-    periodic_x: bool = eqx.field(static=True)
     u: str = eqx.field(static=True)
     v: str = eqx.field(static=True)
 
@@ -162,9 +235,7 @@ class Gradient(pk.Operator):
         u: str = "u",
         v: str = "v",
     ) -> None:
-        self.radius = _check_config("Gradient", x_dim, y_dim, geometry, radius, periodic_x)
-        self.periodic_x = periodic_x
-        self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
+        self._init_grid(x_dim, y_dim, geometry, radius, periodic_x)
         self.u, self.v = _check_name("Gradient", "u", u), _check_name("Gradient", "v", v)
         if u == v:
             raise pk.ConfigError(f"Gradient: u and v must differ, got {u!r} for both")
@@ -184,7 +255,7 @@ class Gradient(pk.Operator):
         )
 
 
-class Divergence(pk.Operator):
+class Divergence(AbstractVectorOperator):
     """The horizontal divergence ``∂u/∂x + ∂v/∂y`` of a vector Dataset (variables u, v).
 
     On a lat/lon grid ``(∂u/∂λ + ∂(v cos φ)/∂φ) / (R cos φ)``. Returns a DataArray named
@@ -204,38 +275,14 @@ class Divergence(pk.Operator):
         4e-05
     """
 
-    x_dim: str | None = eqx.field(static=True)
-    y_dim: str | None = eqx.field(static=True)
-    geometry: str = eqx.field(static=True)
-    radius: float = eqx.field(static=True)
-    periodic_x: bool = eqx.field(static=True)
-    u: str = eqx.field(static=True)
-    v: str = eqx.field(static=True)
+    _name = "divergence"
+    _long_name = "horizontal divergence"
 
-    def __init__(
-        self,
-        x_dim: str | None = None,
-        y_dim: str | None = None,
-        geometry: str = "auto",
-        radius: float = EARTH_RADIUS,
-        periodic_x: bool = False,
-        u: str = "u",
-        v: str = "v",
-    ) -> None:
-        self.radius = _check_config("Divergence", x_dim, y_dim, geometry, radius, periodic_x)
-        self.periodic_x = periodic_x
-        self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
-        self.u, self.v = _check_name("Divergence", "u", u), _check_name("Divergence", "v", v)
-
-    def _apply(self, x: Any) -> Any:
-        a, b = _components("Divergence", x, self.u, self.v)
-        grid, xa, ya = _setup(self, "Divergence", a)
-        ua, va = (float_values(c, values=values_of(c)) for c in (a, b))
-        out = divergence_kernel(ua, va, grid, xa, ya)
-        return _derived(a, out, "divergence", "horizontal divergence", 1)
+    def _kernel(self, u: Any, v: Any, grid: Any, xa: int, ya: int) -> Any:
+        return divergence_kernel(u, v, grid, xa, ya)
 
 
-class Curl(pk.Operator):
+class Curl(AbstractVectorOperator):
     """The vertical component of the curl, ``∂v/∂x − ∂u/∂y`` (relative vorticity).
 
     On a lat/lon grid ``(∂v/∂λ − ∂(u cos φ)/∂φ) / (R cos φ)``: a solid-body rotation
@@ -255,38 +302,14 @@ class Curl(pk.Operator):
         2e-05
     """
 
-    x_dim: str | None = eqx.field(static=True)
-    y_dim: str | None = eqx.field(static=True)
-    geometry: str = eqx.field(static=True)
-    radius: float = eqx.field(static=True)
-    periodic_x: bool = eqx.field(static=True)
-    u: str = eqx.field(static=True)
-    v: str = eqx.field(static=True)
+    _name = "curl"
+    _long_name = "vertical component of the curl"
 
-    def __init__(
-        self,
-        x_dim: str | None = None,
-        y_dim: str | None = None,
-        geometry: str = "auto",
-        radius: float = EARTH_RADIUS,
-        periodic_x: bool = False,
-        u: str = "u",
-        v: str = "v",
-    ) -> None:
-        self.radius = _check_config("Curl", x_dim, y_dim, geometry, radius, periodic_x)
-        self.periodic_x = periodic_x
-        self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
-        self.u, self.v = _check_name("Curl", "u", u), _check_name("Curl", "v", v)
-
-    def _apply(self, x: Any) -> Any:
-        a, b = _components("Curl", x, self.u, self.v)
-        grid, xa, ya = _setup(self, "Curl", a)
-        ua, va = (float_values(c, values=values_of(c)) for c in (a, b))
-        out = curl_kernel(ua, va, grid, xa, ya)
-        return _derived(a, out, "curl", "vertical component of the curl", 1)
+    def _kernel(self, u: Any, v: Any, grid: Any, xa: int, ya: int) -> Any:
+        return curl_kernel(u, v, grid, xa, ya)
 
 
-class Laplacian(pk.Operator):
+class Laplacian(AbstractGridOperator):
     """The horizontal Laplacian ``∂²f/∂x² + ∂²f/∂y²`` of a scalar DataArray.
 
     Built from 3-point second differences inside and 4-point second-order one-sided ones
@@ -306,24 +329,6 @@ class Laplacian(pk.Operator):
         >>> round(float(Laplacian()(f)[0, 4]), 9)
         8.0
     """
-
-    x_dim: str | None = eqx.field(static=True)
-    y_dim: str | None = eqx.field(static=True)
-    geometry: str = eqx.field(static=True)
-    radius: float = eqx.field(static=True)
-    periodic_x: bool = eqx.field(static=True)
-
-    def __init__(
-        self,
-        x_dim: str | None = None,
-        y_dim: str | None = None,
-        geometry: str = "auto",
-        radius: float = EARTH_RADIUS,
-        periodic_x: bool = False,
-    ) -> None:
-        self.radius = _check_config("Laplacian", x_dim, y_dim, geometry, radius, periodic_x)
-        self.periodic_x = periodic_x
-        self.x_dim, self.y_dim, self.geometry = x_dim, y_dim, geometry
 
     def _apply(self, x: Any) -> Any:
         f = _dataarray("Laplacian", x)
