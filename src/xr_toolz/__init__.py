@@ -11,10 +11,11 @@ from . import (
     calc as calc,
     detrend as detrend,
     metrics as metrics,
+    ocn as ocn,
     testing as testing,
     transforms as transforms,
 )
 
 _pytree.register()
 
-__all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing", "transforms"]
+__all__: list[str] = ["atm", "calc", "detrend", "metrics", "ocn", "testing", "transforms"]
