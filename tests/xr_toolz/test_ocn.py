@@ -372,3 +372,20 @@ def test_testing_data_are_deterministic_and_cf() -> None:
     t = pr.temperature.where(inside)
     assert float((t.max("depth") - t.min("depth")).max()) == 0.0  # homogeneous layer
     assert pr.pressure.attrs["units"] == "dbar"
+
+
+def test_land_nan_in_ssh_spreads_only_to_its_stencil_neighbours() -> None:
+    ssh = xt.testing.ssh_eddies()
+    land = ssh.copy(data=ssh.values.copy())
+    land[20, 30] = np.nan
+    uv = xt.ocn.GeostrophicVelocity()(land)
+    nan = np.isnan(uv["u"].values) | np.isnan(uv["v"].values)
+    expect = np.zeros_like(nan)
+    expect[19:22, 30] = expect[20, 29:32] = True  # the centred 3-point stencils that use it
+    np.testing.assert_array_equal(nan, expect)
+
+
+def test_eke_dim_list_round_trips_through_yaml() -> None:
+    op = xt.ocn.EKE(dim=["time", "lat"])
+    again = pk.loads_yaml(pk.dumps_yaml(op))
+    assert again.dim == ("time", "lat") and pk.config_hash(again) == pk.config_hash(op)
