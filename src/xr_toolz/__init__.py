@@ -1,8 +1,8 @@
 """xr_toolz: pipekit operators on xarray objects.
 
-What it will own (see ``ARCHITECTURE.md``): operators that accept DataArray/Dataset, keep
-dims, coords and attrs, and compute through pure array kernels that also run under
-``jax.jit``: metrics, geo, detrend, ocn, atm, calc, transforms, ice.
+Operators accept DataArray/Dataset, keep dims, coords and attrs, and compute through pure
+array kernels that also run under ``jax.jit`` (DataArray and Dataset are JAX pytrees once
+this package is imported: data leaves, labels static; see ``xr_toolz._pytree``).
 """
 
 from . import (
@@ -12,10 +12,20 @@ from . import (
     catalog_ops as catalog_ops,
     detrend as detrend,
     metrics as metrics,
+    ocn as ocn,
     testing as testing,
     transforms as transforms,
 )
 
 _pytree.register()
 
-__all__: list[str] = ["atm", "catalog_ops", "calc", "detrend", "metrics", "testing", "transforms"]
+__all__: list[str] = [
+    "atm",
+    "calc",
+    "catalog_ops",
+    "detrend",
+    "metrics",
+    "ocn",
+    "testing",
+    "transforms",
+]

@@ -126,6 +126,7 @@ _FAMILIES = (
     "xr_detrend",
     "xr_metrics",
     "xr_calc",
+    "xr_ocn",
     "xr_transforms",
 )
 for _family in _FAMILIES:
