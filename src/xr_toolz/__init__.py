@@ -10,6 +10,7 @@ from . import (
     atm as atm,
     calc as calc,
     detrend as detrend,
+    geo as geo,
     metrics as metrics,
     testing as testing,
     transforms as transforms,
@@ -17,4 +18,4 @@ from . import (
 
 _pytree.register()
 
-__all__: list[str] = ["atm", "calc", "detrend", "metrics", "testing", "transforms"]
+__all__: list[str] = ["atm", "calc", "detrend", "geo", "metrics", "testing", "transforms"]

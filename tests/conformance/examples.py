@@ -124,6 +124,7 @@ _FAMILIES = (
     "viz",
     "xr_atm",
     "xr_detrend",
+    "xr_geo",
     "xr_metrics",
     "xr_calc",
     "xr_transforms",
