@@ -93,7 +93,7 @@ class SubsetBBox(pk.Operator):
         return {self.lat: ilat, self.lon: ilon}
 
     def _apply(self, x: Any) -> Any:
-        return x.isel(self.indices(x))
+        return check_carrier(type(self).__name__, x).isel(self.indices(x))
 
 
 class SubsetTime(pk.Operator):
@@ -149,7 +149,7 @@ class SubsetTime(pk.Operator):
         return {self.dim: sl}
 
     def _apply(self, x: Any) -> Any:
-        return x.isel(self.indices(x))
+        return check_carrier(type(self).__name__, x).isel(self.indices(x))
 
 
 def _check_date(arg: str, value: object) -> str | None:
