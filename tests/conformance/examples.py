@@ -125,6 +125,7 @@ _FAMILIES = (
     "xr_atm",
     "xr_detrend",
     "xr_ice",
+    "xr_geo",
     "xr_metrics",
     "xr_calc",
     "xr_ocn",
