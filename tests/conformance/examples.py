@@ -125,6 +125,7 @@ _FAMILIES = (
     "xr_atm",
     "xr_detrend",
     "xr_metrics",
+    "xr_metrics_ensemble",
     "xr_calc",
     "xr_transforms",
 )
