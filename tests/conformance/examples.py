@@ -127,6 +127,7 @@ _FAMILIES = (
     "xr_ice",
     "xr_geo",
     "xr_metrics",
+    "xr_metrics_ensemble",
     "xr_calc",
     "xr_ocn",
     "xr_transforms",
