@@ -47,7 +47,38 @@ def sst_and_air() -> xr.Dataset:
     return xr.Dataset({"sst": da, "air": air})
 
 
+def sst_anomaly_maps() -> xr.DataArray:
+    """(time, lat, lon) anomalies with two well-separated planted modes and land (NaN)."""
+    rng = np.random.default_rng(7)
+    nt, lat, lon = 20, np.linspace(-50.0, 50.0, 6), np.arange(8) * 45.0
+    t = np.arange(nt)
+    p1 = np.sin(np.deg2rad(lat))[:, None] * np.ones(8)
+    p2 = np.ones(6)[:, None] * np.cos(np.deg2rad(lon))
+    values = (
+        3.0 * np.sin(2 * np.pi * 2 * t / nt)[:, None, None] * p1
+        + 1.0 * np.cos(2 * np.pi * 3 * t / nt)[:, None, None] * p2
+        + 0.2 * rng.normal(size=(nt, 6, 8))
+    )
+    values[:, 0, :2] = np.nan  # land: NaN at every time, left out and returned as NaN
+    return xr.DataArray(
+        values,
+        dims=("time", "lat", "lon"),
+        coords={"time": t, "lat": lat, "lon": lon},
+        attrs={"units": "K"},
+        name="sst",
+    )
+
+
 EXAMPLES: dict[str, list[Case]] = {
+    "xr_toolz.transforms.EOF": [
+        # A DataArray is not a GeoTensor: the nodata checks skip it; NaN land is in the input.
+        Case(
+            T.EOF("time", 2, "cos_lat"),
+            make_input=sst_anomaly_maps,
+            vmap=False,
+            extra={"retrace": XARRAY_RETRACE},
+        ),
+    ],
     "xr_toolz.transforms.PowerSpectrum": [
         Case(T.PowerSpectrum("x"), make_input=sst, vmap=False, extra=ON_DATAARRAY),
         Case(

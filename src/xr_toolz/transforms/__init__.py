@@ -1,4 +1,4 @@
-"""Fourier transforms of DataArrays over named dims: power, isotropic spectra, coherence.
+"""Transforms of DataArrays over named dims: power, isotropic spectra, coherence, EOFs.
 
 The numbers and coordinate names are xrft 1.0's (``freq_<dim>``, ``freq_r``): see
 :class:`PowerSpectrum` and :class:`IsotropicSpectrum`; the pure kernels in
@@ -6,10 +6,11 @@ The numbers and coordinate names are xrft 1.0's (``freq_<dim>``, ``freq_r``): se
 """
 
 from ._coherence import Coherence as Coherence
+from ._eof import EOF as EOF
 from ._operators import (
     IsotropicSpectrum as IsotropicSpectrum,
     PowerSpectrum as PowerSpectrum,
     SpectrumInputError as SpectrumInputError,
 )
 
-__all__ = ["Coherence", "IsotropicSpectrum", "PowerSpectrum", "SpectrumInputError"]
+__all__ = ["EOF", "Coherence", "IsotropicSpectrum", "PowerSpectrum", "SpectrumInputError"]
