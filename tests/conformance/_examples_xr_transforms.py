@@ -1,12 +1,14 @@
 """Conformance examples: xr_toolz.transforms (merged into examples.EXAMPLES).
 
-The spectra take a DataArray (Coherence a Dataset of two) with evenly spaced ``y``/``x``
-coordinates. The harness's jit checks trace a GeoTensor pytree and its vmap stacks
-GeoTensors, neither of which a DataArray is, so those opt out; the pure kernels are
-checked NumPy == ``jax.jit`` in tests/xr_toolz/test_transforms.py instead.
+The spectra take a DataArray (Coherence a Dataset of two, PSDScore two DataArrays unpacked
+from a Dataset) with evenly spaced coordinates; EOF a (time, lat, lon) DataArray with NaN
+land. Each runs NumPy == ``eqx.filter_jit`` end to end (labels static, data traced); the
+retrace check does not apply to xarray labels (``XARRAY_RETRACE``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -69,7 +71,32 @@ def sst_anomaly_maps() -> xr.DataArray:
     )
 
 
+def ssh_tracks() -> xr.Dataset:
+    """A red reference (random walks) and a smoothed, noisy prediction along ``x`` (km)."""
+    rng = np.random.default_rng(8)
+    ref = np.cumsum(rng.normal(size=(4, 48)), axis=1)
+    kernel = np.ones(5) / 5
+    pred = np.stack([np.convolve(r, kernel, mode="same") for r in ref])
+    pred = pred + 0.1 * rng.normal(size=ref.shape)
+    coords = {"x": ("x", np.arange(48) * 5.0, {"units": "km"})}
+    dims = ("track", "x")
+    return xr.Dataset({"ref": (dims, ref), "pred": (dims, pred)}, coords)
+
+
+def call_pair(op: Any, ds: xr.Dataset) -> Any:
+    return op(ds["ref"], ds["pred"])
+
+
 EXAMPLES: dict[str, list[Case]] = {
+    "xr_toolz.transforms.PSDScore": [
+        Case(
+            T.PSDScore("x"),
+            make_input=ssh_tracks,
+            call=call_pair,
+            vmap=False,
+            extra={"retrace": XARRAY_RETRACE},
+        ),
+    ],
     "xr_toolz.transforms.EOF": [
         # A DataArray is not a GeoTensor: the nodata checks skip it; NaN land is in the input.
         Case(

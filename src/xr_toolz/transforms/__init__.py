@@ -1,4 +1,5 @@
-"""Transforms of DataArrays over named dims: power, isotropic spectra, coherence, EOFs.
+"""Transforms of DataArrays over named dims: power, isotropic spectra, coherence, EOFs,
+the spectral score.
 
 The numbers and coordinate names are xrft 1.0's (``freq_<dim>``, ``freq_r``): see
 :class:`PowerSpectrum` and :class:`IsotropicSpectrum`; the pure kernels in
@@ -12,5 +13,13 @@ from ._operators import (
     PowerSpectrum as PowerSpectrum,
     SpectrumInputError as SpectrumInputError,
 )
+from ._psd_score import PSDScore as PSDScore
 
-__all__ = ["EOF", "Coherence", "IsotropicSpectrum", "PowerSpectrum", "SpectrumInputError"]
+__all__ = [
+    "EOF",
+    "Coherence",
+    "PSDScore",
+    "IsotropicSpectrum",
+    "PowerSpectrum",
+    "SpectrumInputError",
+]
