@@ -7,6 +7,7 @@ import functools
 import pickle
 import warnings
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -217,3 +218,39 @@ def test_coherence_errors_teach() -> None:
         T.Coherence(("u",), "x")
     with pytest.raises(T.SpectrumInputError, match=r"Coherence: input must be an xarray"):
         T.Coherence(("u", "w"), "x")(pair())
+
+
+def test_isotropic_operator_traces_under_jit() -> None:
+    """The radial bins are host NumPy (from the frequency coords): the Operator traces."""
+    da = field(7) - 280.0
+    op = T.IsotropicSpectrum(("y", "x"), 2, detrend="linear")
+    eager = op(da)
+    jitted = eqx.filter_jit(op)(da.copy(data=jnp.asarray(da.values, dtype=jnp.float32)))
+    np.testing.assert_array_equal(jitted.freq_r.values, eager.freq_r.values)
+    np.testing.assert_allclose(np.asarray(jitted.data), eager.values, rtol=1e-4)
+    ref = xrft.isotropic_power_spectrum(da, dim=["y", "x"], nfactor=2, detrend="linear")
+    assert_close(eager, ref)
+
+
+def test_coherence_nan_where_detrended_auto_spectrum_vanishes() -> None:
+    """After a linear detrend the zero-frequency power is round-off: coherence is NaN there
+    (xrft's spectra give round-off / round-off, an arbitrary number), on NumPy and jit alike,
+    and equal to xrft's ratio at every other frequency."""
+    ds = pair()
+    op = T.Coherence(("u", "v"), "x", "time", detrend="linear")
+    out = op(ds)
+    ref = xrft_coherence(ds, ("x",), "time", detrend="linear")
+    assert np.isnan(out.sel(freq_x=0.0)).all()
+    assert not np.isnan(out.where(out.freq_x != 0.0, 0.5)).any()
+    assert_close(out.where(out.freq_x != 0.0, 0.5), ref.where(ref.freq_x != 0.0, 0.5))
+    ds32 = (ds - ds.mean()).astype(np.float32)
+    eager = op(ds32)
+    jitted = eqx.filter_jit(op)(ds32.map(lambda v: v.copy(data=jnp.asarray(v.values))))
+    np.testing.assert_array_equal(np.isnan(np.asarray(jitted.data)), np.isnan(eager.values))
+    np.testing.assert_allclose(np.asarray(jitted.data), eager.values, atol=1e-4)
+
+
+def test_coherence_of_a_constant_is_nan() -> None:
+    ds = pair()
+    ds["v"] = ds.u * 0.0 + 4.0
+    assert np.isnan(T.Coherence(("u", "v"), "x", detrend="constant")(ds)).all()

@@ -43,6 +43,10 @@ class Coherence(pk.Operator):
         detrend, window: as :class:`~xr_toolz.transforms.PowerSpectrum`.
 
     Output: a DataArray in [0, 1], ``units = "1"``, ``dim`` renamed ``freq_<dim>``.
+    NaN where either ensemble-mean auto-spectrum is below ``sqrt(eps)`` of its peak (the
+    zero frequency after ``detrend``, a constant variable): the ratio there is round-off
+    over round-off, which xrft's spectra return as an arbitrary number (or NaN for 0/0)
+    that differs between NumPy and JAX; see :func:`xr_toolz.transforms._kernels.coherence`.
     """
 
     variables: tuple[str, str] = eqx.field(static=True)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from pipekit_array import namespace
+from pipekit_array import namespace, nan_of
 
 __all__ = [
     "coherence",
@@ -117,6 +117,12 @@ def coherence(
     with :math:`\langle\cdot\rangle` the mean over ``ensemble_axis`` (realisations:
     times, members, segments), which is removed. Without that averaging the coherence
     of one realisation is 1 everywhere. Scalings and phase factors cancel in the ratio.
+
+    NaN where either auto-spectrum is at most ``sqrt(eps)`` (of the float dtype) times
+    its largest value over ``axes``: there the ratio is round-off over round-off (the
+    zero frequency after a detrend, a constant input), a different number on every
+    backend. ``sqrt(eps)`` (1.5e-8 in float64, 3.5e-4 in float32) is the dynamic range
+    within which a bin's coherence is still resolved in that precision.
     """
     xp = namespace(x)
     axes = tuple(a % x.ndim for a in axes)
@@ -126,7 +132,12 @@ def coherence(
     sxy = xp.mean(fx * xp.conj(fy), axis=e, keepdims=True)
     sxx = xp.mean(xp.real(fx) ** 2 + xp.imag(fx) ** 2, axis=e, keepdims=True)
     syy = xp.mean(xp.real(fy) ** 2 + xp.imag(fy) ** 2, axis=e, keepdims=True)
-    coh = (xp.real(sxy) ** 2 + xp.imag(sxy) ** 2) / (sxx * syy)
+    rel = math.sqrt(float(xp.finfo(sxx.dtype).eps))
+    low = (sxx <= rel * xp.max(sxx, axis=axes, keepdims=True)) | (
+        syy <= rel * xp.max(syy, axis=axes, keepdims=True)
+    )
+    denom = xp.where(low, xp.ones_like(sxx), sxx * syy)
+    coh = xp.where(low, nan_of(sxx.dtype), (xp.real(sxy) ** 2 + xp.imag(sxy) ** 2) / denom)
     coh = xp.fft.fftshift(coh, axes=axes)
     return xp.squeeze(coh, axis=e)
 
@@ -163,26 +174,28 @@ def radial_bins(freq_a: Any, freq_b: Any, nbins: int) -> tuple[Any, Any]:
 def isotropize(ps: Any, radius: Any, edges: Any, axes: tuple[int, int]) -> tuple[Any, Any]:
     """``(iso, k_r)``: azimuthal mean of ``ps`` over ``axes`` in radial bins, times ``k_r``.
 
-    ``radius`` has the shape of the two ``axes`` (in their order); ``k_r`` is the mean
-    radius of each bin. An empty bin gives 0 for both (numpy_groupies' fill value, as
-    xrft). The bin sums are a one-hot contraction, so the kernel traces under jit.
+    ``radius`` (NumPy) has the shape of the two ``axes`` (in their order); ``k_r`` is the
+    mean radius of each bin. An empty bin gives 0 for both (numpy_groupies' fill value,
+    as xrft). The bins depend on the frequencies only, which are coordinates: the
+    one-hot bin matrix and ``k_r`` are host NumPy (float64, a static coordinate under
+    jit) and only the contraction of ``ps`` with them is traced.
     """
+    import numpy as np
+
     xp = namespace(ps)
     a0, a1 = (a % ps.ndim for a in axes)
     keep = tuple(i for i in range(ps.ndim) if i not in (a0, a1))
-    m = radius.shape[0] * radius.shape[1]
-    flat = xp.reshape(xp.permute_dims(ps, (*keep, a0, a1)), (*(ps.shape[i] for i in keep), m))
-    r = xp.reshape(xp.asarray(radius, dtype=ps.dtype), (m,))
-    inner = xp.asarray(edges[1:-1], dtype=ps.dtype)
-    idx = xp.sum(xp.astype(r[:, None] > inner[None, :], xp.int32), axis=1)
+    r = np.reshape(np.asarray(radius, dtype=np.float64), (-1,))
+    edges = np.asarray(edges, dtype=np.float64)
     nbins = len(edges) - 1
-    onehot = xp.astype(idx[:, None] == xp.arange(nbins, dtype=xp.int32)[None, :], ps.dtype)
-    count = xp.sum(onehot, axis=0)
-    safe = xp.where(count > 0, count, xp.ones_like(count))
-    kr = xp.where(count > 0, xp.sum(onehot * r[:, None], axis=0) / safe, xp.zeros_like(count))
-    lead = (1,) * len(keep)  # same-rank operands (JAX may forbid rank promotion)
-    mean = xp.matmul(flat, onehot) / xp.reshape(safe, (*lead, nbins))
-    return mean * xp.reshape(kr, (*lead, nbins)), kr
+    idx = np.sum(r[:, None] > edges[None, 1:-1], axis=1)
+    onehot = (idx[:, None] == np.arange(nbins)[None, :]).astype(np.float64)
+    count = onehot.sum(axis=0)
+    safe = np.where(count > 0, count, 1.0)
+    kr = np.where(count > 0, (onehot * r[:, None]).sum(axis=0) / safe, 0.0)
+    flat = xp.reshape(xp.permute_dims(ps, (*keep, a0, a1)), (*(ps.shape[i] for i in keep), r.size))
+    weights = xp.asarray(onehot * (kr / safe)[None, :], dtype=ps.dtype)
+    return xp.matmul(flat, weights), kr
 
 
 def nbins_of(n_a: int, n_b: int, nfactor: int) -> int:
