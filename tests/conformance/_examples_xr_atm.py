@@ -13,8 +13,10 @@ import numpy as np
 import xarray as xr
 
 from xr_toolz.atm import (
+    ColumnAverageDryAirMoleFraction,
     Dewpoint,
     EquivalentPotentialTemperature,
+    GeostrophicWind,
     PotentialTemperature,
     RelativeHumidity,
 )
@@ -45,6 +47,36 @@ def sounding() -> xr.Dataset:
     )
 
 
+def heights() -> xr.Dataset:
+    """Geopotential height (m) and geopotential (m2 s-2) on a 3-degree grid across the equator."""
+    lat, lon = np.arange(-21.0, 40.0, 3.0), np.arange(100.0, 140.0, 4.0)
+    lam, phi = np.meshgrid(np.deg2rad(lon), np.deg2rad(lat))
+    z = 5600.0 + 80.0 * np.sin(2 * phi) * np.cos(3 * lam) - 150.0 * np.sin(phi) ** 2
+    coords = {
+        "lat": ("lat", lat, {"units": "degrees_north"}),
+        "lon": ("lon", lon, {"units": "degrees_east"}),
+    }
+    dims = ("lat", "lon")
+    return xr.Dataset(
+        {"z": (dims, z, {"units": "m"}), "phi": (dims, 9.80665 * z, {"units": "m2 s-2"})},
+        coords,
+    )
+
+
+def profiles() -> xr.Dataset:
+    """CH4 (ppb) and specific humidity on 8 hPa levels at 2 x 3 sites."""
+    rng = np.random.default_rng(11)
+    level = np.array([1000.0, 900.0, 800.0, 600.0, 400.0, 200.0, 100.0, 20.0])
+    shape = (2, level.size, 3)
+    ch4 = 1920.0 - 250.0 * (1.0 - level / 1000.0)[None, :, None] + rng.normal(0, 4, shape)
+    q = 0.012 * (level / 1000.0)[None, :, None] ** 3 * rng.uniform(0.5, 1.0, shape)
+    dims = ("y", "level", "x")
+    return xr.Dataset(
+        {"ch4": (dims, ch4, {"units": "ppb"}), "q": (dims, q, {"units": "kg/kg"})},
+        {"level": ("level", level, {"units": "hPa"})},
+    )
+
+
 def call_output(op, ds: xr.Dataset) -> xr.DataArray:
     """The added variable: the harness compares arrays, and the inputs pass through."""
     return op(ds)[op.output]
@@ -66,6 +98,31 @@ EXAMPLES: dict[str, list[Case]] = {
     "xr_toolz.atm.RelativeHumidity": [
         _case(RelativeHumidity()),
         _case(RelativeHumidity(formula="bolton", output="rh_bolton")),
+    ],
+    "xr_toolz.atm.GeostrophicWind": [
+        Case(GeostrophicWind(), make_input=heights, vmap=False, extra=ON_DATASET),
+        Case(
+            GeostrophicWind("phi", equator_mask=10.0, radius=6370997.0, u="ug", v="vg"),
+            make_input=heights,
+            vmap=False,
+            extra=ON_DATASET,
+        ),
+    ],
+    "xr_toolz.atm.ColumnAverageDryAirMoleFraction": [
+        Case(
+            ColumnAverageDryAirMoleFraction(),
+            make_input=profiles,
+            call=call_output,
+            vmap=False,
+            extra=ON_DATASET,
+        ),
+        Case(
+            ColumnAverageDryAirMoleFraction(basis="wet", units="ppm", output="xch4_ppm"),
+            make_input=profiles,
+            call=call_output,
+            vmap=False,
+            extra=ON_DATASET,
+        ),
     ],
     "xr_toolz.atm.EquivalentPotentialTemperature": [
         _case(EquivalentPotentialTemperature(pressure="level")),

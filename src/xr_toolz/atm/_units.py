@@ -14,7 +14,20 @@ import xarray as xr
 import pipekit as pk
 from pipekit_array import values_of
 
-__all__ = ["AtmInputError", "HUMIDITY", "PRESSURE", "TEMPERATURE", "si_values"]
+__all__ = [
+    "G0",
+    "HEIGHT",
+    "HUMIDITY",
+    "MOLE_FRACTION",
+    "PRESSURE",
+    "TEMPERATURE",
+    "AtmInputError",
+    "si_scale",
+    "si_values",
+]
+
+#: Standard gravity, m s-2 (MetPy's ``metpy.constants.g``; WMO geopotential metre).
+G0 = 9.80665
 
 
 class AtmInputError(pk.PipekitError, ValueError):
@@ -46,7 +59,39 @@ HUMIDITY: dict[str, tuple[float, float]] = {
     "g/kg": (1e-3, 0.0),
     "g kg-1": (1e-3, 0.0),
 }
-_SI = {id(TEMPERATURE): "K", id(PRESSURE): "Pa", id(HUMIDITY): "kg/kg"}
+#: Geopotential height in m (gpm), or geopotential in m2 s-2 (divided by g0 = 9.80665).
+HEIGHT: dict[str, tuple[float, float]] = {
+    "m": (1.0, 0.0),
+    "metre": (1.0, 0.0),
+    "meter": (1.0, 0.0),
+    "gpm": (1.0, 0.0),
+    "km": (1000.0, 0.0),
+    "m2 s-2": (1.0 / G0, 0.0),
+    "m**2 s**-2": (1.0 / G0, 0.0),
+    "m^2/s^2": (1.0 / G0, 0.0),
+    "m2/s2": (1.0 / G0, 0.0),
+    "J kg-1": (1.0 / G0, 0.0),
+    "J/kg": (1.0 / G0, 0.0),
+}
+#: Mole fraction (amount of substance per amount of air), SI mol mol-1.
+MOLE_FRACTION: dict[str, tuple[float, float]] = {
+    "mol mol-1": (1.0, 0.0),
+    "mol/mol": (1.0, 0.0),
+    "1": (1.0, 0.0),
+    "ppm": (1e-6, 0.0),
+    "1e-6": (1e-6, 0.0),
+    "umol mol-1": (1e-6, 0.0),
+    "ppb": (1e-9, 0.0),
+    "1e-9": (1e-9, 0.0),
+    "nmol mol-1": (1e-9, 0.0),
+}
+_SI = {
+    id(TEMPERATURE): "K",
+    id(PRESSURE): "Pa",
+    id(HUMIDITY): "kg/kg",
+    id(HEIGHT): "m",
+    id(MOLE_FRACTION): "mol mol-1",
+}
 
 
 def variable(owner: str, ds: Any, name: str, arg: str) -> xr.DataArray:
@@ -64,8 +109,14 @@ def variable(owner: str, ds: Any, name: str, arg: str) -> xr.DataArray:
     return ds[name]
 
 
-def si_values(owner: str, da: xr.DataArray, arg: str, table: dict[str, tuple[float, float]]) -> Any:
-    """The data of ``da`` (NumPy or JAX) converted to SI by its ``units`` attr."""
+def si_scale(
+    owner: str, da: xr.DataArray, arg: str, table: dict[str, tuple[float, float]]
+) -> tuple[float, float]:
+    """``(scale, offset)`` with SI = value * scale + offset, from ``da``'s ``units`` attr.
+
+    For kernels that fold the scale into a host constant instead of scaling the data
+    (float32: scaling first rounds every value, and XLA may fuse it differently).
+    """
     units = da.attrs.get("units")
     if units not in table:
         got = "no 'units' attr" if units is None else f"units={units!r}"
@@ -74,7 +125,12 @@ def si_values(owner: str, da: xr.DataArray, arg: str, table: dict[str, tuple[flo
             f"{list(table)}, got {got}; set it with "
             f"ds[{da.name!r}].attrs['units'] = '{_SI[id(table)]}' (after converting)"
         )
-    scale, offset = table[units]
+    return table[units]
+
+
+def si_values(owner: str, da: xr.DataArray, arg: str, table: dict[str, tuple[float, float]]) -> Any:
+    """The data of ``da`` (NumPy or JAX) converted to SI by its ``units`` attr."""
+    scale, offset = si_scale(owner, da, arg, table)
     x = values_of(da)
     if scale != 1.0:
         x = x * scale
