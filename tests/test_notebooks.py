@@ -24,6 +24,8 @@ from notebooks.run import execute, main, notebooks  # noqa: E402
 
 from geocatalog.testing import synthetic_fusion_scenes, synthetic_scene  # noqa: E402
 
+from ._notebook_checks_xr import XR_CHECKS  # noqa: E402
+
 ROOT = Path(__file__).parents[1]
 CLOUD_BITS = (1 << 10) | (1 << 11)  # QA60: opaque cloud, cirrus
 
@@ -153,6 +155,7 @@ CHECKS = {
     "fusion.ipynb": check_fusion,
     "patching.ipynb": check_patching,
 }
+CHECKS.update(XR_CHECKS)  # the xr_toolz notebooks' checks live in their own module
 
 
 @pytest.mark.parametrize("path", notebooks(ROOT / "notebooks"), ids=lambda p: p.stem)
