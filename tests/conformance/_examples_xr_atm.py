@@ -1,10 +1,11 @@
 """Conformance examples: xr_toolz.atm (merged into examples.EXAMPLES).
 
 The operators take a Dataset with CF ``units`` attrs and add one variable; ``call``
-compares that variable (the inputs pass through unchanged). The harness's
-jit checks trace a GeoTensor pytree and its vmap/nodata checks stack GeoTensors, neither
-of which a Dataset is, so those opt out; the pure kernels are checked NumPy ==
-``jax.jit`` (and on a JAX-backed Dataset) in tests/xr_toolz/test_atm.py instead.
+compares that variable (the inputs pass through unchanged). xarray objects are JAX
+pytrees (``xr_toolz._pytree``: data leaves, labels static), so NumPy ==
+``eqx.filter_jit`` runs on every example (float32 both sides); the no-retrace check opts
+out (new coordinates are new constants under jit, by design), and so does the GeoTensor
+nodata probe, with the reason given (NaN is a DataArray's nodata).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Conformance examples: xr_toolz.calc (merged into examples.EXAMPLES).
 
 The operators take xarray objects (a DataArray scalar field, a Dataset vector with
-variables u/v) whose spacing comes from their coordinates; the harness's jit, retrace and
-vmap checks slice and stack GeoTensors, so these examples opt out of them with a reason,
-and tests/xr_toolz/test_calc.py checks every kernel NumPy == ``jax.jit`` instead. The
-YAML, pickle and config-hash checks run. Gradient returns a Dataset, compared here as a
-dict of its variables.
+variables u/v) whose spacing comes from their coordinates. Gradient returns a Dataset.
+xarray objects are JAX pytrees (``xr_toolz._pytree``: data leaves, labels static), so
+NumPy == ``eqx.filter_jit`` runs on every example (float32 both sides); the no-retrace
+check opts out (new coordinates are new constants under jit, by design), and so does the
+GeoTensor nodata probe, with the reason given (NaN is a DataArray's nodata).
 """
 
 from __future__ import annotations

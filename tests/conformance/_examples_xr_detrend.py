@@ -1,10 +1,11 @@
 """Conformance examples: xr_toolz.detrend (merged into examples.EXAMPLES).
 
 The operators take a DataArray (dims by name) and read the grouping from its time
-coordinate, so the suite's jit checks (which pass ``jax.tree.map(jnp.asarray, x)``: a
-DataArray is no pytree) and its GeoTensor vmap/nodata checks do not apply. Their kernels
-are checked under ``jax.jit`` (NumPy == jit in float64, no retrace) and with NaN
-(skipna, NaN stays NaN) in tests/xr_toolz/test_detrend.py.
+coordinate (static under jit: host NumPy group ids). xarray objects are JAX pytrees
+(``xr_toolz._pytree``: data leaves, labels static), so NumPy == ``eqx.filter_jit`` runs
+on every example (float32 both sides); the no-retrace check opts out (new coordinates
+are new constants under jit, by design), and so does the GeoTensor nodata probe, with
+the reason given (NaN is a DataArray's nodata).
 """
 
 from __future__ import annotations

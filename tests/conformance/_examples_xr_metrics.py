@@ -1,9 +1,11 @@
 """Conformance examples: xr_toolz.metrics (merged into examples.EXAMPLES).
 
-A metric takes two DataArrays; the input is a Dataset holding both (``ref``, ``pred``) and
-the call unpacks it. The harness's jit checks trace a GeoTensor pytree and its vmap stacks
-GeoTensors, neither of which a DataArray is, so those opt out; the pure kernels are
-checked NumPy == ``jax.jit`` in tests/xr_toolz/test_metrics.py instead.
+A metric takes two DataArrays; the input is a Dataset holding both (``ref``, ``pred``)
+and the call unpacks it. xarray objects are JAX pytrees (``xr_toolz._pytree``: data
+leaves, labels static), so NumPy == ``eqx.filter_jit`` runs on every example (float32
+both sides); the no-retrace check opts out (new coordinates are new constants under jit,
+by design), and so does the GeoTensor nodata probe, with the reason given (NaN is a
+DataArray's nodata).
 """
 
 from __future__ import annotations

@@ -176,7 +176,8 @@ class IsotropicSpectrum(pk.Operator):
     The 2-D density of :class:`PowerSpectrum` is averaged in ``int(min(N) / nfactor)``
     equal-width bins of ``freq_r = sqrt(freq_y^2 + freq_x^2)`` (``pandas.cut`` edges, as
     xrft), each bin's ``freq_r`` the mean radius in it, and multiplied by ``freq_r`` (so
-    ``sum(iso * dfreq_r)`` approximates the variance). xrft's default ``truncate=False``:
+    ``2π · sum(iso * dfreq_r)``, the ring integral, approximates the variance for rings
+    inside the Nyquist square; roughly for a steep spectrum). xrft's default ``truncate=False``:
     bins past the Nyquist radius are kept. The two dims collapse into ``freq_r``.
     """
 
