@@ -41,24 +41,11 @@ import pipekit as pk
 from pipekit.validate import check_bool
 from pipekit_array import namespace, values_of
 
+from .._geostrophy import OMEGA, g_over_f, geostrophic_balance
 from ..calc._grid import EARTH_RADIUS, Grid, grid_of, resolve_dims
-from ..calc._kernels import gradient_kernel
-from ..calc._stencil import _along
 from ._units import G0, HEIGHT, AtmInputError, si_scale
 
 __all__ = ["OMEGA", "GeostrophicWind", "geostrophic_wind"]
-
-#: Earth's rotation rate, rad s-1 (MetPy's ``metpy.constants.omega``).
-OMEGA = 7.292115e-5
-
-
-def geostrophic_factor(grid: Grid, equator_mask: float, omega: float = OMEGA) -> np.ndarray:
-    """Host ``g0 / f`` along y (s), NaN where ``|lat| < equator_mask`` degrees."""
-    assert grid.sin_lat is not None
-    f = 2.0 * omega * grid.sin_lat
-    tropics = np.abs(grid.sin_lat) < math.sin(math.radians(equator_mask))
-    safe = np.where(tropics | (f == 0.0), 1.0, f)
-    return np.where(tropics | (f == 0.0), np.nan, G0 / safe)
 
 
 def geostrophic_wind(
@@ -72,24 +59,13 @@ def geostrophic_wind(
     """``(u_g, v_g)`` in m s-1 from ``z * scale``, geopotential height in m, on ``grid``.
 
     ``scale`` converts the input's units to metres (``1/g0`` for geopotential in m2 s-2);
-    it multiplies the host factor ``g0/f``, not the data. Pure array code (NumPy or JAX);
-    ``grid`` is static host data (coordinates), so the function traces under ``jax.jit``.
+    it multiplies the host factor ``g0/f``, not the data. The balance itself is
+    :func:`xr_toolz._geostrophy.geostrophic_balance`, shared with the ocean's.
     """
-    xp = namespace(z)
-    # Heights are ~5500 m with gradients of metres: in float32 each stencil product w*z
-    # carries ulp(5500 m) = 5e-4 m, i.e. ~1e-3 m/s of wind. Removing the field's finite
-    # mean first (the gradient of a constant is 0) makes the products small and exact.
-    finite = xp.isfinite(z)
-    axes = (x_axis % z.ndim, y_axis % z.ndim)
-    count = xp.sum(xp.astype(finite, z.dtype), axis=axes, keepdims=True)
-    ref = xp.sum(xp.where(finite, z, 0.0), axis=axes, keepdims=True) / xp.maximum(count, 1.0)
-    dzdx, dzdy = gradient_kernel(z - ref, grid, x_axis, y_axis)
-    factor = _along(
-        xp.asarray(scale * geostrophic_factor(grid, equator_mask), dtype=z.dtype),
-        y_axis % z.ndim,
-        z.ndim,
-    )
-    return -factor * dzdy, factor * dzdx
+    assert grid.sin_lat is not None
+    lat = np.rad2deg(np.arcsin(grid.sin_lat))
+    factor = scale * g_over_f(lat, G0, equator_mask)
+    return geostrophic_balance(z, grid, x_axis, y_axis, factor)
 
 
 class GeostrophicWind(pk.Operator):

@@ -20,6 +20,7 @@ import xarray as xr
 import pipekit as pk
 from pipekit_array import float_values, namespace, values_of
 
+from .._geostrophy import g_over_f
 from ..calc._grid import EARTH_RADIUS, Grid, grid_of, resolve_dims
 from ..calc._operators import _check_config, _components
 from . import _kernels as K
@@ -161,9 +162,7 @@ class GeostrophicVelocity(pk.Operator):
                 "GeostrophicVelocity: a cartesian grid has no latitude to compute f from; "
                 "give f0=<Coriolis parameter in s-1> (an f-plane) or use a lat/lon grid"
             )
-        f = K.coriolis_parameter(lat)
-        masked = np.abs(lat) < self.equator_mask
-        return np.where(masked, np.nan, self.g / np.where(masked, 1.0, f))
+        return g_over_f(lat, self.g, self.equator_mask)
 
     def _apply(self, x: Any) -> xr.Dataset:
         owner = "GeostrophicVelocity"
@@ -177,10 +176,10 @@ class GeostrophicVelocity(pk.Operator):
         xd, yd = resolve_dims(owner, eta, self.x_dim, self.y_dim)
         grid = grid_of(owner, eta, xd, yd, self.geometry, self.radius, self.periodic_x)
         lat = np.asarray(eta.coords[yd].values, dtype=np.float64)
-        g_over_f = self._g_over_f(grid, lat) * _LENGTH[str(units)]
+        factor = self._g_over_f(grid, lat) * _LENGTH[str(units)]
         values = float_values(eta, values=values_of(eta))
         ua, va = K.geostrophic_velocity(
-            values, grid, eta.dims.index(xd), eta.dims.index(yd), g_over_f
+            values, grid, eta.dims.index(xd), eta.dims.index(yd), factor
         )
         out = {}
         for name, data, way in ((self.u, ua, "eastward"), (self.v, va, "northward")):

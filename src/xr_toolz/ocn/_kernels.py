@@ -25,6 +25,7 @@ import numpy as np
 
 from pipekit_array import namespace
 
+from .._geostrophy import OMEGA, coriolis_parameter, geostrophic_balance as geostrophic_velocity
 from ..calc._grid import Grid
 from ..calc._kernels import curl_kernel, gradient_kernel
 from ..calc._stencil import _along
@@ -41,27 +42,10 @@ __all__ = [
     "strain_components",
 ]
 
-#: Earth's rotation rate (rad s-1), as TEOS-10's ``gsw.f``.
-OMEGA = 7.292115e-5
-
-
-def coriolis_parameter(lat_deg: np.ndarray, omega: float = OMEGA) -> np.ndarray:
-    """``f = 2 Ω sin(lat)`` (s-1) on host coordinates in degrees (equals ``gsw.f``)."""
-    return 2.0 * omega * np.sin(np.deg2rad(np.asarray(lat_deg, dtype=np.float64)))
-
 
 def _vec(vector: np.ndarray, like: Any, axis: int) -> Any:
     xp = namespace(like)
     return _along(xp.asarray(vector, dtype=like.dtype), axis % like.ndim, like.ndim)
-
-
-def geostrophic_velocity(
-    eta: Any, grid: Grid, x_axis: int, y_axis: int, g_over_f: np.ndarray
-) -> tuple[Any, Any]:
-    """``u = −(g/f) ∂η/∂y``, ``v = (g/f) ∂η/∂x``; ``g_over_f`` (host, along y) NaN where masked."""
-    ex, ey = gradient_kernel(eta, grid, x_axis, y_axis)
-    gf = _vec(g_over_f, eta, y_axis)
-    return -gf * ey, gf * ex
 
 
 def relative_vorticity(u: Any, v: Any, grid: Grid, x_axis: int, y_axis: int) -> Any:
