@@ -198,7 +198,11 @@ class AbstractVectorOperator(AbstractGridOperator):
         a, b = _components(owner, x, self.u, self.v)
         grid, xa, ya = _setup(self, owner, a)
         ua, va = (float_values(c, values=values_of(c)) for c in (a, b))
-        return _derived(a, self._kernel(ua, va, grid, xa, ya), self._name, self._long_name, 1)
+        return self._output(a, self._kernel(ua, va, grid, xa, ya))
+
+    def _output(self, like: Any, values: Any) -> Any:
+        """``values`` as a DataArray like ``like``: ``units`` gain ``m-1``."""
+        return _derived(like, values, self._name, self._long_name, 1)
 
 
 class Gradient(AbstractGridOperator):

@@ -10,7 +10,6 @@ with ``periodic_x=True``. Velocities are Datasets with eastward ``u`` and northw
 
 from __future__ import annotations
 
-import abc
 from typing import Any, ClassVar
 
 import equinox as eqx
@@ -22,7 +21,7 @@ from pipekit_array import float_values, namespace, values_of
 
 from .._geostrophy import g_over_f
 from ..calc._grid import EARTH_RADIUS, Grid, grid_of, resolve_dims
-from ..calc._operators import _check_config, _components
+from ..calc._operators import AbstractVectorOperator, _check_config, _components
 from . import _kernels as K
 from ._common import check_name, check_positive, field_of
 from ._errors import OcnTypeError, OcnValueError
@@ -192,48 +191,17 @@ class GeostrophicVelocity(pk.Operator):
         return xr.Dataset(out)
 
 
-class AbstractVelocityDiagnostic(pk.Operator):
-    """A derivative diagnostic of a velocity Dataset (``u``, ``v``) -> one DataArray."""
+class AbstractVelocityDiagnostic(AbstractVectorOperator):
+    """A derivative diagnostic of a velocity Dataset (``u``, ``v``) -> one DataArray.
 
-    x_dim: str | None = eqx.field(static=True)
-    y_dim: str | None = eqx.field(static=True)
-    geometry: str = eqx.field(static=True)
-    radius: float = eqx.field(static=True)
-    periodic_x: bool = eqx.field(static=True)
-    u: str = eqx.field(static=True)
-    v: str = eqx.field(static=True)
+    The grid, the arguments and the plumbing are calc's (:class:`AbstractVectorOperator`);
+    only the output's units are the diagnostic's own (s-1, s-2), not ``<u units> m-1``.
+    """
 
-    _name: ClassVar[str]
-    _long_name: ClassVar[str]
     _units: ClassVar[str]
 
-    def __init__(
-        self,
-        x_dim: str | None = None,
-        y_dim: str | None = None,
-        geometry: str = "auto",
-        radius: float = EARTH_RADIUS,
-        periodic_x: bool = False,
-        u: str = "u",
-        v: str = "v",
-    ) -> None:
-        owner = type(self).__name__
-        self.radius = _check_config(owner, x_dim, y_dim, geometry, radius, periodic_x)
-        self.x_dim, self.y_dim, self.geometry, self.periodic_x = x_dim, y_dim, geometry, periodic_x
-        self.u, self.v = check_name(owner, "u", u), check_name(owner, "v", v)
-
-    @abc.abstractmethod
-    def _compute(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
-        """The kernel on float arrays."""
-
-    def _apply(self, x: Any) -> xr.DataArray:
-        owner = type(self).__name__
-        a, b = _components(owner, x, self.u, self.v)
-        xd, yd = resolve_dims(owner, a, self.x_dim, self.y_dim)
-        grid = grid_of(owner, a, xd, yd, self.geometry, self.radius, self.periodic_x)
-        ua, va = (float_values(c, values=values_of(c)) for c in (a, b))
-        out = self._compute(ua, va, grid, a.dims.index(xd), a.dims.index(yd))
-        return _wrap(a, out, self._name, {"units": self._units, "long_name": self._long_name})
+    def _output(self, like: Any, values: Any) -> xr.DataArray:
+        return _wrap(like, values, self._name, {"units": self._units, "long_name": self._long_name})
 
 
 class RelativeVorticity(AbstractVelocityDiagnostic):
@@ -248,7 +216,7 @@ class RelativeVorticity(AbstractVelocityDiagnostic):
     _long_name = "relative vorticity"
     _units = "s-1"
 
-    def _compute(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
+    def _kernel(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
         return K.relative_vorticity(u, v, grid, xa, ya)
 
 
@@ -266,7 +234,7 @@ class Strain(AbstractVelocityDiagnostic):
     _long_name = "strain rate magnitude"
     _units = "s-1"
 
-    def _compute(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
+    def _kernel(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
         sn, ss = K.strain_components(u, v, grid, xa, ya)
         return namespace(sn).sqrt(sn * sn + ss * ss)
 
@@ -286,7 +254,7 @@ class OkuboWeiss(AbstractVelocityDiagnostic):
     _long_name = "Okubo-Weiss parameter"
     _units = "s-2"
 
-    def _compute(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
+    def _kernel(self, u: Any, v: Any, grid: Grid, xa: int, ya: int) -> Any:
         return K.okubo_weiss(u, v, grid, xa, ya)
 
 
