@@ -17,6 +17,8 @@ import xarray as xr
 
 from xr_toolz.testing import reanalysis_like
 
+from ._notebook_checks_xr_ocean_skill import check_xr_forecast_skill, check_xr_ocean_kinematics
+
 
 def _number(text: str, pattern: str) -> float:
     match = re.search(pattern, text)
@@ -172,6 +174,8 @@ def check_xr_reanalysis_insitu(notebook, text, data_dir):
 
 XR_CHECKS = {
     "xr_climatology.ipynb": check_xr_climatology,
+    "xr_forecast_skill.ipynb": check_xr_forecast_skill,
+    "xr_ocean_kinematics.ipynb": check_xr_ocean_kinematics,
     "xr_reanalysis_insitu.ipynb": check_xr_reanalysis_insitu,
     "xr_spectra.ipynb": check_xr_spectra,
 }
