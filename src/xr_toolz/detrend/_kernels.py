@@ -23,21 +23,22 @@ def _is_jax(xp: Any) -> bool:
 
 
 def _group_sums(xp: Any, v: Any, group_ids: np.ndarray, n_groups: int) -> Any:
-    """Sums of ``v`` (time on the last axis) per group: ``(..., n_groups)``.
+    """Sums of ``v`` (time on the FIRST axis) per group: ``(n_groups, ...)``.
 
-    NumPy: a one-hot matmul (BLAS; exact float64 products by 0/1). JAX: a segment sum
-    (``jax.ops.segment_sum`` with the static ``num_segments``), which, unlike a float32
-    matmul on GPU, is never computed at reduced (TF32) precision.
+    Time first, as it is stored in a ``(time, lat, lon)`` cube: no transpose. NumPy: a
+    one-hot matmul ``onehot.T @ v`` on the contiguous ``(time, rest)`` view (one BLAS
+    GEMM; exact sums of products by 0/1). JAX: a segment sum (``jax.ops.segment_sum``
+    with the static ``num_segments``), which, unlike a float32 matmul on GPU, is never
+    computed at reduced (TF32) precision.
     """
     if _is_jax(xp):
         import jax
 
-        moved = xp.moveaxis(v, -1, 0)
-        sums = jax.ops.segment_sum(moved, xp.asarray(group_ids), num_segments=n_groups)
-        return xp.moveaxis(sums, 0, -1)
-    onehot = np.zeros((group_ids.shape[0], n_groups), dtype=v.dtype)
-    onehot[np.arange(group_ids.shape[0]), group_ids] = 1
-    return v @ onehot
+        return jax.ops.segment_sum(v, xp.asarray(group_ids), num_segments=n_groups)
+    onehot = np.zeros((n_groups, group_ids.shape[0]), dtype=v.dtype)
+    onehot[group_ids, np.arange(group_ids.shape[0])] = 1
+    flat = np.reshape(v, (v.shape[0], -1))
+    return np.reshape(onehot @ flat, (n_groups, *v.shape[1:]))
 
 
 def _check_groups(fn: str, values: Any, axis: int, group_ids: np.ndarray, n_groups: int) -> None:
@@ -74,14 +75,14 @@ def group_mean(
     xp = namespace(values)
     axis = axis % values.ndim
     _check_groups("group_mean", values, axis, group_ids, n_groups)
-    v = xp.moveaxis(values, axis, -1)
+    v = xp.moveaxis(values, axis, 0) if axis else values
     valid = ~xp.isnan(v)
     sums = _group_sums(xp, xp.where(valid, v, xp.zeros_like(v)), group_ids, n_groups)
     counts = _group_sums(xp, xp.astype(valid, v.dtype), group_ids, n_groups)
     empty = counts == 0
     mean = sums / xp.where(empty, xp.ones_like(counts), counts)
     mean = xp.where(empty, nan_of(v.dtype), mean)
-    return xp.moveaxis(mean, -1, axis)
+    return xp.moveaxis(mean, 0, axis) if axis else mean
 
 
 def remove_group_mean(

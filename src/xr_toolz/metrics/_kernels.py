@@ -17,8 +17,11 @@ element (or zero total weight) gives NaN, without a warning.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from pipekit_array import namespace
 
@@ -34,43 +37,181 @@ __all__ = [
 ]
 
 
-def _prepare(
+class _Reduction:
+    """The inputs of one metric call, ready to reduce over ``axes`` in place (no transpose).
+
+    ``r`` and ``p`` are the reference and prediction in the float dtype; with ``skipna``
+    the masked elements are 0 there. ``w`` is the effective weight: the given weights
+    (0 where masked), the validity mask as 0/1 when there are no weights but a mask, or
+    None when every element counts with weight 1: the common unweighted, NaN-free case
+    then costs no weight array and no multiplications. ``valid`` is the pairwise mask
+    (None without ``skipna``).
+    """
+
+    def __init__(
+        self, ref: Any, pred: Any, weights: Any | None, axes: Sequence[int], skipna: bool
+    ) -> None:
+        xp = namespace(ref)
+        if tuple(ref.shape) != tuple(pred.shape):
+            raise ValueError(
+                f"metric kernel: ref and pred must have one shape, got {tuple(ref.shape)} "
+                f"and {tuple(pred.shape)}"
+            )
+        ndim = ref.ndim
+        self.xp = xp
+        self.axes = tuple(sorted({a % ndim for a in axes})) if ndim else ()
+        dtype = xp.result_type(ref, pred)
+        if not xp.isdtype(dtype, "real floating"):
+            dtype = xp.float32 if ref.dtype == xp.float32 else xp.asarray(0.0).dtype
+        self.dtype = dtype
+        self.n = 1
+        for a in self.axes:
+            self.n *= ref.shape[a]
+        r, p = _as(xp, ref, dtype), _as(xp, pred, dtype)
+        w = None if weights is None else _as(xp, weights, dtype)
+        self.valid = None
+        if skipna:
+            bad = xp.isnan(r) | xp.isnan(p)
+            if w is not None:
+                bad = bad | xp.isnan(w)
+            zero = xp.zeros((), dtype=dtype)
+            r, p = xp.where(bad, zero, r), xp.where(bad, zero, p)
+            w = xp.astype(~bad, dtype) if w is None else xp.where(bad, zero, w)
+            self.valid = ~bad
+        self.r, self.p, self.w = r, p, w
+
+    def sums(self, *vs: Any) -> tuple[Any, ...]:
+        """``sum(w v)`` over the reduced axes for each ``v``, and ``sum(w)`` last.
+
+        ``sum(w)`` is the count ``n`` (a Python int) when every weight is 1. Under JAX the
+        sums are ONE variadic ``lax.reduce``: XLA's CPU backend runs several sibling
+        reductions of one masked input (a sum and its count, the three Pearson moments)
+        1.2-2x slower as separate reduces (benchmarks/README.md, xr_toolz section).
+        """
+        xp = self.xp
+        vs = tuple(vs) if self.w is None else (*(self.w * v for v in vs), self.w)
+        if _is_jax(xp) and len(vs) > 1:
+            from jax import lax
+
+            zeros = tuple(xp.zeros((), dtype=v.dtype) for v in vs)
+            out = lax.reduce(
+                vs, zeros, lambda a, b: tuple(x + y for x, y in zip(a, b, strict=True)), self.axes
+            )
+        else:
+            out = tuple(xp.sum(v, axis=self.axes) for v in vs)
+        return tuple(out) if self.w is not None else (*out, self.n)
+
+    def means(self, *vs: Any) -> tuple[Any, ...]:
+        """The weighted means over the valid elements of each ``v``; NaN where none is."""
+        *totals, den = self.sums(*vs)
+        if isinstance(den, int):
+            if den == 0:
+                return tuple(_nan(self.xp, v) for v in vs)
+            return tuple(t / den for t in totals)
+        return tuple(_ratio(self.xp, t, den) for t in totals)
+
+    def mean(self, v: Any) -> Any:
+        return self.means(v)[0]
+
+    def anomalies(self, *vs: Any) -> tuple[Any, ...]:
+        """Each ``v`` less its weighted mean, 0 at masked elements (so they drop from sums)."""
+        xp = self.xp
+        out = []
+        for v, mean in zip(vs, self.means(*vs), strict=True):
+            for a in self.axes:
+                mean = xp.expand_dims(mean, axis=a)
+            d = v - mean
+            if self.valid is not None:
+                d = xp.where(self.valid, d, xp.zeros((), dtype=d.dtype))
+            out.append(d)
+        return tuple(out)
+
+
+def _add_tuples(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _is_jax(xp: Any) -> bool:
+    return "jax" in getattr(xp, "__name__", "")
+
+
+def _numpy_unweighted(ref: Any, pred: Any, weights: Any | None) -> bool:
+    """Whether the eager NumPy fast paths apply: host arrays, no weights."""
+    return weights is None and isinstance(ref, np.ndarray) and isinstance(pred, np.ndarray)
+
+
+def _np_float(ref: np.ndarray, pred: np.ndarray) -> Any:
+    dtype = np.result_type(ref, pred)
+    if not np.issubdtype(dtype, np.floating):
+        dtype = np.float32 if ref.dtype == np.float32 else np.float64
+    return dtype
+
+
+def _np_rmse(ref: np.ndarray, pred: np.ndarray, axes: Sequence[int], skipna: bool) -> Any:
+    """Eager NumPy RMSE without weights: one difference array squared in place, reduced in
+    place over ``axes`` (no transpose, no weight array). With ``skipna`` the NaN of the
+    difference (a NaN in either input) is left out, and only when there is one."""
+    if ref.shape != pred.shape:
+        return None
+    axes = tuple(sorted({a % ref.ndim for a in axes})) if ref.ndim else ()
+    d = np.subtract(pred, ref, dtype=_np_float(ref, pred))
+    np.multiply(d, d, out=d)
+    n = math.prod(ref.shape[a] for a in axes)
+    bad = np.isnan(d) if skipna else None
+    if bad is not None and bad.any():
+        count = n - np.count_nonzero(bad, axis=axes)
+        total = np.sum(d, axis=axes, where=~bad)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count == 0, np.nan, total / np.maximum(count, 1))
+            return np.sqrt(mean).astype(d.dtype, copy=False)
+    if n == 0:
+        return np.full(np.sum(d, axis=axes).shape, np.nan, d.dtype)
+    return np.sqrt(np.sum(d, axis=axes) / d.dtype.type(n))
+
+
+def _np_pearson(ref: np.ndarray, pred: np.ndarray, axes: Sequence[int]) -> Any:
+    """Eager NumPy Pearson without weights or NaN: anomalies, then products in place."""
+    axes = tuple(sorted({a % ref.ndim for a in axes})) if ref.ndim else ()
+    dtype = _np_float(ref, pred)
+    dr = np.subtract(ref, np.mean(ref, axis=axes, dtype=dtype, keepdims=True), dtype=dtype)
+    dp = np.subtract(pred, np.mean(pred, axis=axes, dtype=dtype, keepdims=True), dtype=dtype)
+    num = np.sum(np.multiply(dr, dp), axis=axes)
+    np.multiply(dr, dr, out=dr)
+    np.multiply(dp, dp, out=dp)
+    den = np.sqrt(np.sum(dr, axis=axes) * np.sum(dp, axis=axes))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den == 0, np.nan, num / np.where(den == 0, 1, den))
+    return np.clip(out, -1.0, 1.0).astype(dtype, copy=False)
+
+
+def _as(xp: Any, v: Any, dtype: Any) -> Any:
+    return v if v.dtype == dtype else xp.astype(v, dtype)
+
+
+def _nan(xp: Any, v: Any) -> Any:
+    return xp.full(xp.sum(v, axis=0).shape, float("nan"), dtype=v.dtype)
+
+
+def _prepare_flat(
     ref: Any, pred: Any, weights: Any | None, axes: Sequence[int], skipna: bool
 ) -> tuple[Any, Any, Any, Any, Any]:
     """``(xp, r, p, w, valid)`` with the reduced axes moved last and flattened into one.
 
-    Masked elements (``skipna``) get value 0 and weight 0, so they drop out of every sum
-    without a ``0 * NaN``; ``valid`` marks the elements kept.
+    For the rank correlation, whose pairwise ranks need one series axis. Masked elements
+    (``skipna``) get value 0 and weight 0, so they drop out of every sum without a
+    ``0 * NaN``; ``valid`` marks the elements kept.
     """
-    xp = namespace(ref)
-    if tuple(ref.shape) != tuple(pred.shape):
-        raise ValueError(
-            f"metric kernel: ref and pred must have one shape, got {tuple(ref.shape)} and "
-            f"{tuple(pred.shape)}"
-        )
-    ndim = ref.ndim
-    axes = tuple(sorted({a % ndim for a in axes})) if ndim else ()
-    keep = tuple(i for i in range(ndim) if i not in axes)
-    dtype = xp.result_type(ref, pred)
-    if not xp.isdtype(dtype, "real floating"):
-        dtype = xp.float32 if ref.dtype == xp.float32 else xp.asarray(0.0).dtype
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    xp, ndim = red.xp, ref.ndim
+    keep = tuple(i for i in range(ndim) if i not in red.axes)
     kept_shape = tuple(ref.shape[i] for i in keep)
-    n = 1
-    for a in axes:
-        n *= ref.shape[a]
 
     def flat(v: Any) -> Any:
-        v = xp.astype(xp.permute_dims(v, (*keep, *axes)), dtype)
-        return xp.reshape(v, (*kept_shape, n))
+        return xp.reshape(xp.permute_dims(v, (*keep, *red.axes)), (*kept_shape, red.n))
 
-    r, p = flat(ref), flat(pred)
-    w = xp.ones_like(r) if weights is None else flat(weights)
-    if skipna:
-        valid = ~(xp.isnan(r) | xp.isnan(p) | xp.isnan(w))
-        zero = xp.zeros_like(r)
-        r, p, w = xp.where(valid, r, zero), xp.where(valid, p, zero), xp.where(valid, w, zero)
-    else:
-        valid = xp.ones(r.shape, dtype=xp.bool)
+    r, p = flat(red.r), flat(red.p)
+    w = xp.ones_like(r) if red.w is None else flat(red.w)
+    valid = xp.ones(r.shape, dtype=xp.bool) if red.valid is None else flat(red.valid)
     return xp, r, p, w, valid
 
 
@@ -93,24 +234,29 @@ def rmse(
     ref: Any, pred: Any, weights: Any | None = None, *, axes: Sequence[int], skipna: bool = True
 ) -> Any:
     r"""Root-mean-square error :math:`\sqrt{\langle (p - r)^2 \rangle_w}`."""
-    xp, r, p, w, _ = _prepare(ref, pred, weights, axes, skipna)
-    return xp.sqrt(_wmean(xp, (p - r) ** 2, w))
+    if _numpy_unweighted(ref, pred, weights):
+        out = _np_rmse(ref, pred, axes, skipna)
+        if out is not None:
+            return out
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    d = red.p - red.r
+    return red.xp.sqrt(red.mean(d * d))
 
 
 def mae(
     ref: Any, pred: Any, weights: Any | None = None, *, axes: Sequence[int], skipna: bool = True
 ) -> Any:
     r"""Mean absolute error :math:`\langle |p - r| \rangle_w`."""
-    xp, r, p, w, _ = _prepare(ref, pred, weights, axes, skipna)
-    return _wmean(xp, xp.abs(p - r), w)
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    return red.mean(red.xp.abs(red.p - red.r))
 
 
 def bias(
     ref: Any, pred: Any, weights: Any | None = None, *, axes: Sequence[int], skipna: bool = True
 ) -> Any:
     r"""Mean error, prediction minus reference: :math:`\langle p - r \rangle_w`."""
-    xp, r, p, w, _ = _prepare(ref, pred, weights, axes, skipna)
-    return _wmean(xp, p - r, w)
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    return red.mean(red.p - red.r)
 
 
 def _pearson(xp: Any, r: Any, p: Any, w: Any) -> Any:
@@ -127,9 +273,23 @@ def pearson_r(
 
     .. math:: \rho = \frac{\sum w\,\delta r\,\delta p}{\sqrt{\sum w\,\delta r^2
               \sum w\,\delta p^2}}, \quad \delta v = v - \langle v \rangle_w
+
+    Two passes (means, then the anomaly products), never the one-pass moment formula:
+    on 290 K float32 data its cancellation loses the signal.
     """
-    xp, r, p, w, _ = _prepare(ref, pred, weights, axes, skipna)
-    return _pearson(xp, r, p, w)
+    if (
+        _numpy_unweighted(ref, pred, weights)
+        and ref.shape == pred.shape
+        and not (skipna and (np.isnan(ref).any() or np.isnan(pred).any()))
+    ):
+        # Eager NumPy with nothing to leave out: the unmasked formula in place, no masks
+        # (the ``any`` is cheap next to the masking passes it saves).
+        return _np_pearson(ref, pred, axes)
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    xp = red.xp
+    dr, dp = red.anomalies(red.r, red.p)
+    num, srr, spp, _ = red.sums(dr * dp, dr * dr, dp * dp)
+    return xp.clip(_ratio(xp, num, xp.sqrt(srr * spp)), -1.0, 1.0)
 
 
 def _average_ranks(xp: Any, v: Any, valid: Any) -> Any:
@@ -157,7 +317,7 @@ def spearman_r(
     Ranks are taken among the elements valid in both inputs (with ``skipna``), as
     ``scipy.stats.spearmanr`` on the pairs left after dropping NaN.
     """
-    xp, r, p, w, valid = _prepare(ref, pred, weights, axes, skipna)
+    xp, r, p, w, valid = _prepare_flat(ref, pred, weights, axes, skipna)
     rr, rp = _average_ranks(xp, r, valid), _average_ranks(xp, p, valid)
     zero = xp.zeros_like(rr)
     return _pearson(xp, xp.where(valid, rr, zero), xp.where(valid, rp, zero), w)
@@ -170,9 +330,10 @@ def r2(
 
     .. math:: R^2 = 1 - \frac{\sum w (r - p)^2}{\sum w (r - \langle r \rangle_w)^2}
     """
-    xp, r, p, w, _ = _prepare(ref, pred, weights, axes, skipna)
-    dr = _anomalies(xp, r, w)
-    return 1.0 - _ratio(xp, xp.sum(w * (r - p) ** 2, axis=-1), xp.sum(w * dr * dr, axis=-1))
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    (dr,), d = red.anomalies(red.r), red.r - red.p
+    sdd, srr, _ = red.sums(d * d, dr * dr)
+    return 1.0 - _ratio(red.xp, sdd, srr)
 
 
 def nrmse(
@@ -183,9 +344,10 @@ def nrmse(
     .. math:: \mathrm{NRMSE} = \frac{\sqrt{\langle (p - r)^2 \rangle_w}}
               {\sqrt{\langle (r - \langle r \rangle_w)^2 \rangle_w}}
     """
-    xp, r, p, w, _ = _prepare(ref, pred, weights, axes, skipna)
-    dr = _anomalies(xp, r, w)
-    return _ratio(xp, xp.sqrt(_wmean(xp, (p - r) ** 2, w)), xp.sqrt(_wmean(xp, dr * dr, w)))
+    red = _Reduction(ref, pred, weights, axes, skipna)
+    (dr,), d = red.anomalies(red.r), red.p - red.r
+    mdd, mrr = red.means(d * d, dr * dr)
+    return _ratio(red.xp, red.xp.sqrt(mdd), red.xp.sqrt(mrr))
 
 
 def skill_score(

@@ -147,7 +147,7 @@ class AbstractXrMetric(pk.Operator):
             )
         prediction = prediction.transpose(*reference.dims)
         try:
-            reference, prediction = xr.align(reference, prediction, join="exact")
+            reference, prediction = xr.align(reference, prediction, join="exact", copy=False)
         except ValueError as err:
             raise MetricInputError(
                 f"{name}(reference, prediction): the coordinates differ ({err}); regrid or "
