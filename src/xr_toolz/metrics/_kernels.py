@@ -18,7 +18,7 @@ element (or zero total weight) gives NaN, without a warning.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,15 +37,26 @@ __all__ = [
 ]
 
 
-class _Reduction:
-    """The inputs of one metric call, ready to reduce over ``axes`` in place (no transpose).
+#: Under JAX, a reduction over leading axes keeping at least this many elements per step
+#: streams over the leading index (:meth:`_Reduction.sums`).
+_STREAM_MIN_KEPT = 4096
 
-    ``r`` and ``p`` are the reference and prediction in the float dtype; with ``skipna``
-    the masked elements are 0 there. ``w`` is the effective weight: the given weights
-    (0 where masked), the validity mask as 0/1 when there are no weights but a mask, or
-    None when every element counts with weight 1: the common unweighted, NaN-free case
-    then costs no weight array and no multiplications. ``valid`` is the pairwise mask
-    (None without ``skipna``).
+
+class _Reduction:
+    """The inputs of one metric call and how to reduce per-element terms over ``axes``.
+
+    A metric asks for sums of terms computed from the prepared inputs: ``r`` and ``p`` in
+    the float dtype with masked elements 0 (``skipna``), ``valid`` the pairwise mask (None
+    without ``skipna``) and the effective weight ``w``: the given weights (0 where masked),
+    the validity mask as 0/1 when there are no weights but a mask, or none at all when every
+    element counts with weight 1 (no weight array, no multiplications).
+
+    Under JAX, when ``axes`` are the leading axes (``dim="time"`` on time-first data) and
+    the kept slice is large, the terms are computed and summed one leading index at a time
+    in a ``fori_loop``: XLA's CPU backend reduces over a major axis ~20x slower than it
+    streams slices (benchmarks/README.md, xr_toolz section), and computing the terms
+    inside the loop keeps them out of memory. Elsewhere the terms are full arrays reduced
+    in place (no transpose), siblings in one variadic ``lax.reduce`` under JAX.
     """
 
     def __init__(
@@ -58,73 +69,112 @@ class _Reduction:
                 f"and {tuple(pred.shape)}"
             )
         ndim = ref.ndim
-        self.xp = xp
+        self.xp, self.skipna = xp, skipna
         self.axes = tuple(sorted({a % ndim for a in axes})) if ndim else ()
         dtype = xp.result_type(ref, pred)
         if not xp.isdtype(dtype, "real floating"):
             dtype = xp.float32 if ref.dtype == xp.float32 else xp.asarray(0.0).dtype
         self.dtype = dtype
-        self.n = 1
-        for a in self.axes:
-            self.n *= ref.shape[a]
+        self.n = math.prod(ref.shape[a] for a in self.axes)
+        self.inputs = (ref, pred, weights)
+        k = len(self.axes)
+        kept = math.prod(ref.shape[k:])
+        self.stream = (
+            _is_jax(xp)
+            and 0 < k < ndim
+            and self.axes == tuple(range(k))
+            and self.n > 1
+            and kept >= _STREAM_MIN_KEPT
+        )
+        if self.stream:
+            lead = (self.n, *ref.shape[k:])
+            w = None if weights is None else xp.broadcast_to(weights, ref.shape)
+            self.inputs = tuple(None if v is None else xp.reshape(v, lead) for v in (ref, pred, w))
+
+    def prepared(self, ref: Any, pred: Any, w: Any | None) -> tuple[Any, Any, Any, Any]:
+        """``(r, p, w, valid)`` of (a slice of) the inputs; see the class docstring."""
+        xp, dtype = self.xp, self.dtype
         r, p = _as(xp, ref, dtype), _as(xp, pred, dtype)
-        w = None if weights is None else _as(xp, weights, dtype)
-        self.valid = None
-        if skipna:
+        w = None if w is None else _as(xp, w, dtype)
+        valid = None
+        if self.skipna:
             bad = xp.isnan(r) | xp.isnan(p)
             if w is not None:
                 bad = bad | xp.isnan(w)
             zero = xp.zeros((), dtype=dtype)
             r, p = xp.where(bad, zero, r), xp.where(bad, zero, p)
             w = xp.astype(~bad, dtype) if w is None else xp.where(bad, zero, w)
-            self.valid = ~bad
-        self.r, self.p, self.w = r, p, w
+            valid = ~bad
+        return r, p, w, valid
 
-    def sums(self, *vs: Any) -> tuple[Any, ...]:
-        """``sum(w v)`` over the reduced axes for each ``v``, and ``sum(w)`` last.
-
-        ``sum(w)`` is the count ``n`` (a Python int) when every weight is 1. Under JAX the
-        sums are ONE variadic ``lax.reduce``: XLA's CPU backend runs several sibling
-        reductions of one masked input (a sum and its count, the three Pearson moments)
-        1.2-2x slower as separate reduces (benchmarks/README.md, xr_toolz section).
-        """
+    def sums(self, terms: Callable[[Any, Any, Any], tuple[Any, ...]]) -> tuple[Any, ...]:
+        """``sum(w v)`` over the reduced axes for each ``v`` of ``terms(r, p, valid)``, and
+        ``sum(w)`` last (the count ``n``, a Python int, when every weight is 1)."""
         xp = self.xp
-        vs = tuple(vs) if self.w is None else (*(self.w * v for v in vs), self.w)
-        if _is_jax(xp) and len(vs) > 1:
+
+        def weighted(ref: Any, pred: Any, w: Any | None) -> tuple[Any, ...]:
+            r, p, w, valid = self.prepared(ref, pred, w)
+            vs = tuple(terms(r, p, valid))
+            return vs if w is None else (*(w * v for v in vs), w)
+
+        if self.stream:
             from jax import lax
 
-            zeros = tuple(xp.zeros((), dtype=v.dtype) for v in vs)
-            out = lax.reduce(
-                vs, zeros, lambda a, b: tuple(x + y for x, y in zip(a, b, strict=True)), self.axes
-            )
-        else:
-            out = tuple(xp.sum(v, axis=self.axes) for v in vs)
-        return tuple(out) if self.w is not None else (*out, self.n)
+            def step(t: Any) -> tuple[Any, ...]:
+                return weighted(
+                    *(None if v is None else lax.dynamic_index_in_dim(v, t, 0, False)
+                      for v in self.inputs)
+                )  # fmt: skip
 
-    def means(self, *vs: Any) -> tuple[Any, ...]:
-        """The weighted means over the valid elements of each ``v``; NaN where none is."""
-        *totals, den = self.sums(*vs)
+            out = lax.fori_loop(1, self.n, lambda t, acc: _add_tuples(acc, step(t)), step(0))
+        else:
+            vs = weighted(*self.inputs)
+            if _is_jax(xp) and len(vs) > 1:
+                out = _sum_together(vs, self.axes)
+            else:
+                out = tuple(xp.sum(v, axis=self.axes) for v in vs)
+        unit_weights = self.inputs[2] is None and not self.skipna
+        return (*out, self.n) if unit_weights else tuple(out)
+
+    def means(self, terms: Callable[[Any, Any, Any], tuple[Any, ...]]) -> tuple[Any, ...]:
+        """The weighted means over the valid elements of each term; NaN where none is."""
+        *totals, den = self.sums(terms)
         if isinstance(den, int):
             if den == 0:
-                return tuple(_nan(self.xp, v) for v in vs)
+                return tuple(_nan(self.xp, t) for t in totals)
             return tuple(t / den for t in totals)
         return tuple(_ratio(self.xp, t, den) for t in totals)
 
-    def mean(self, v: Any) -> Any:
-        return self.means(v)[0]
-
-    def anomalies(self, *vs: Any) -> tuple[Any, ...]:
-        """Each ``v`` less its weighted mean, 0 at masked elements (so they drop from sums)."""
-        xp = self.xp
-        out = []
-        for v, mean in zip(vs, self.means(*vs), strict=True):
+    def expand(self, kept: Any) -> Any:
+        """A kept-shape array (a mean) broadcastable against what ``terms`` receives."""
+        if not self.stream:
             for a in self.axes:
-                mean = xp.expand_dims(mean, axis=a)
-            d = v - mean
-            if self.valid is not None:
-                d = xp.where(self.valid, d, xp.zeros((), dtype=d.dtype))
-            out.append(d)
-        return tuple(out)
+                kept = self.xp.expand_dims(kept, axis=a)
+        return kept
+
+    def anomaly(self, v: Any, mean: Any, valid: Any | None) -> Any:
+        """``v`` less its (expanded) mean, 0 at masked elements (so they drop from sums)."""
+        d = v - mean
+        return d if valid is None else self.xp.where(valid, d, self.xp.zeros((), dtype=d.dtype))
+
+
+def _sum_together(vs: tuple[Any, ...], axes: tuple[int, ...]) -> tuple[Any, ...]:
+    """Sibling sums of JAX arrays as ONE variadic ``lax.reduce`` (XLA's CPU backend runs
+    them 1.2-2x slower as separate reduces), differentiable: a generic ``lax.reduce`` has
+    no derivative rule, so the tangents are plain sums (linear, hence transposable)."""
+    import jax
+    from jax import lax
+
+    @jax.custom_jvp
+    def together(*vs: Any) -> tuple[Any, ...]:
+        zeros = tuple(jax.numpy.zeros((), dtype=v.dtype) for v in vs)
+        return tuple(lax.reduce(vs, zeros, _add_tuples, axes))
+
+    @together.defjvp
+    def _jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+        return together(*primals), tuple(jax.numpy.sum(t, axis=axes) for t in tangents)
+
+    return together(*vs)
 
 
 def _add_tuples(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -188,8 +238,8 @@ def _as(xp: Any, v: Any, dtype: Any) -> Any:
     return v if v.dtype == dtype else xp.astype(v, dtype)
 
 
-def _nan(xp: Any, v: Any) -> Any:
-    return xp.full(xp.sum(v, axis=0).shape, float("nan"), dtype=v.dtype)
+def _nan(xp: Any, total: Any) -> Any:
+    return xp.full(total.shape, float("nan"), dtype=total.dtype)
 
 
 def _prepare_flat(
@@ -209,9 +259,10 @@ def _prepare_flat(
     def flat(v: Any) -> Any:
         return xp.reshape(xp.permute_dims(v, (*keep, *red.axes)), (*kept_shape, red.n))
 
-    r, p = flat(red.r), flat(red.p)
-    w = xp.ones_like(r) if red.w is None else flat(red.w)
-    valid = xp.ones(r.shape, dtype=xp.bool) if red.valid is None else flat(red.valid)
+    pr, pp, pw, pvalid = red.prepared(ref, pred, weights)
+    r, p = flat(pr), flat(pp)
+    w = xp.ones_like(r) if pw is None else flat(xp.broadcast_to(pw, ref.shape))
+    valid = xp.ones(r.shape, dtype=xp.bool) if pvalid is None else flat(pvalid)
     return xp, r, p, w, valid
 
 
@@ -239,8 +290,8 @@ def rmse(
         if out is not None:
             return out
     red = _Reduction(ref, pred, weights, axes, skipna)
-    d = red.p - red.r
-    return red.xp.sqrt(red.mean(d * d))
+    (msd,) = red.means(lambda r, p, valid: ((p - r) * (p - r),))
+    return red.xp.sqrt(msd)
 
 
 def mae(
@@ -248,7 +299,7 @@ def mae(
 ) -> Any:
     r"""Mean absolute error :math:`\langle |p - r| \rangle_w`."""
     red = _Reduction(ref, pred, weights, axes, skipna)
-    return red.mean(red.xp.abs(red.p - red.r))
+    return red.means(lambda r, p, valid: (red.xp.abs(p - r),))[0]
 
 
 def bias(
@@ -256,7 +307,7 @@ def bias(
 ) -> Any:
     r"""Mean error, prediction minus reference: :math:`\langle p - r \rangle_w`."""
     red = _Reduction(ref, pred, weights, axes, skipna)
-    return red.mean(red.p - red.r)
+    return red.means(lambda r, p, valid: (p - r,))[0]
 
 
 def _pearson(xp: Any, r: Any, p: Any, w: Any) -> Any:
@@ -287,8 +338,13 @@ def pearson_r(
         return _np_pearson(ref, pred, axes)
     red = _Reduction(ref, pred, weights, axes, skipna)
     xp = red.xp
-    dr, dp = red.anomalies(red.r, red.p)
-    num, srr, spp, _ = red.sums(dr * dp, dr * dr, dp * dp)
+    mr, mp = (red.expand(m) for m in red.means(lambda r, p, valid: (r, p)))
+
+    def products(r: Any, p: Any, valid: Any) -> tuple[Any, ...]:
+        dr, dp = red.anomaly(r, mr, valid), red.anomaly(p, mp, valid)
+        return dr * dp, dr * dr, dp * dp
+
+    num, srr, spp, _ = red.sums(products)
     return xp.clip(_ratio(xp, num, xp.sqrt(srr * spp)), -1.0, 1.0)
 
 
@@ -331,8 +387,13 @@ def r2(
     .. math:: R^2 = 1 - \frac{\sum w (r - p)^2}{\sum w (r - \langle r \rangle_w)^2}
     """
     red = _Reduction(ref, pred, weights, axes, skipna)
-    (dr,), d = red.anomalies(red.r), red.r - red.p
-    sdd, srr, _ = red.sums(d * d, dr * dr)
+    mr = red.expand(red.means(lambda r, p, valid: (r,))[0])
+
+    def squares(r: Any, p: Any, valid: Any) -> tuple[Any, ...]:
+        d, dr = r - p, red.anomaly(r, mr, valid)
+        return d * d, dr * dr
+
+    sdd, srr, _ = red.sums(squares)
     return 1.0 - _ratio(red.xp, sdd, srr)
 
 
@@ -345,8 +406,13 @@ def nrmse(
               {\sqrt{\langle (r - \langle r \rangle_w)^2 \rangle_w}}
     """
     red = _Reduction(ref, pred, weights, axes, skipna)
-    (dr,), d = red.anomalies(red.r), red.p - red.r
-    mdd, mrr = red.means(d * d, dr * dr)
+    mr = red.expand(red.means(lambda r, p, valid: (r,))[0])
+
+    def squares(r: Any, p: Any, valid: Any) -> tuple[Any, ...]:
+        d, dr = p - r, red.anomaly(r, mr, valid)
+        return d * d, dr * dr
+
+    mdd, mrr = red.means(squares)
     return _ratio(red.xp, red.xp.sqrt(mdd), red.xp.sqrt(mrr))
 
 
