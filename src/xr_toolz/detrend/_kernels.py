@@ -8,6 +8,7 @@ computed from coordinates by the Operators.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,37 @@ def _group_sums(xp: Any, v: Any, group_ids: np.ndarray, n_groups: int) -> Any:
     onehot[group_ids, np.arange(group_ids.shape[0])] = 1
     flat = np.reshape(v, (v.shape[0], -1))
     return np.reshape(onehot @ flat, (n_groups, *v.shape[1:]))
+
+
+#: Under JAX, group sums of time-first data with at least this many elements per step
+#: stream over time (:func:`_streamed_group_sums`).
+_STREAM_MIN_KEPT = 4096
+
+
+def _streamed_group_sums(v: Any, group_ids: np.ndarray, n_groups: int) -> tuple[Any, Any]:
+    """JAX: NaN-free sums and valid counts per group, one time step at a time.
+
+    A ``fori_loop`` adds step ``t`` (NaN as 0) into row ``g_t`` of two ``(n_groups, ...)``
+    accumulators, updated in place. XLA's CPU backend reduces over the major (time) axis of
+    a cube far slower than it streams contiguous steps (benchmarks/README.md, xr_toolz),
+    and masking inside the loop keeps the masked copy out of memory.
+    """
+    import jax.numpy as jnp
+    from jax import lax
+
+    ids = jnp.asarray(group_ids, dtype=jnp.int32)
+    zeros = jnp.zeros((n_groups, *v.shape[1:]), dtype=v.dtype)
+
+    def add(acc: Any, g: Any, row: Any) -> Any:
+        return lax.dynamic_update_index_in_dim(acc, lax.dynamic_index_in_dim(acc, g, 0) + row, g, 0)
+
+    def step(t: Any, carry: tuple[Any, Any]) -> tuple[Any, Any]:
+        row = lax.dynamic_index_in_dim(v, t, 0)
+        valid = ~jnp.isnan(row)
+        g = ids[t]
+        return add(carry[0], g, jnp.where(valid, row, 0)), add(carry[1], g, valid.astype(v.dtype))
+
+    return lax.fori_loop(0, v.shape[0], step, (zeros, zeros))
 
 
 def _check_groups(fn: str, values: Any, axis: int, group_ids: np.ndarray, n_groups: int) -> None:
@@ -76,9 +108,12 @@ def group_mean(
     axis = axis % values.ndim
     _check_groups("group_mean", values, axis, group_ids, n_groups)
     v = xp.moveaxis(values, axis, 0) if axis else values
-    valid = ~xp.isnan(v)
-    sums = _group_sums(xp, xp.where(valid, v, xp.zeros_like(v)), group_ids, n_groups)
-    counts = _group_sums(xp, xp.astype(valid, v.dtype), group_ids, n_groups)
+    if _is_jax(xp) and v.ndim > 1 and math.prod(v.shape[1:]) >= _STREAM_MIN_KEPT:
+        sums, counts = _streamed_group_sums(v, group_ids, n_groups)
+    else:
+        valid = ~xp.isnan(v)
+        sums = _group_sums(xp, xp.where(valid, v, xp.zeros_like(v)), group_ids, n_groups)
+        counts = _group_sums(xp, xp.astype(valid, v.dtype), group_ids, n_groups)
     empty = counts == 0
     mean = sums / xp.where(empty, xp.ones_like(counts), counts)
     mean = xp.where(empty, nan_of(v.dtype), mean)
