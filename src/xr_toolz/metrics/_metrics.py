@@ -53,6 +53,14 @@ def _check_dim(name: str, dim: Any) -> tuple[str, ...] | None:
     return tuple(dims)
 
 
+def _same_grid(a: xr.DataArray, b: xr.DataArray) -> bool:
+    """Same sizes and equal indexes: what ``xr.align(join="exact")`` checks, without its
+    per-call cost (tens of ms on a year of 0.25-degree maps, in ``Indexes`` bookkeeping)."""
+    if a.sizes != b.sizes or a.xindexes.keys() != b.xindexes.keys():
+        return False
+    return all(a.xindexes[k].equals(b.xindexes[k]) for k in a.xindexes)
+
+
 class AbstractXrMetric(pk.Operator):
     """``(reference, prediction) -> DataArray`` reduced over ``dim``.
 
@@ -146,6 +154,8 @@ class AbstractXrMetric(pk.Operator):
                 f"{reference.dims} and {prediction.dims}; select or expand_dims first"
             )
         prediction = prediction.transpose(*reference.dims)
+        if _same_grid(reference, prediction):
+            return reference, prediction  # xr.align would only confirm it, at a cost
         try:
             reference, prediction = xr.align(reference, prediction, join="exact", copy=False)
         except ValueError as err:
