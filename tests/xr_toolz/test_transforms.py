@@ -254,3 +254,21 @@ def test_coherence_of_a_constant_is_nan() -> None:
     ds = pair()
     ds["v"] = ds.u * 0.0 + 4.0
     assert np.isnan(T.Coherence(("u", "v"), "x", detrend="constant")(ds)).all()
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [((3, 7, 10), (1, 2)), ((3, 8, 9), (1, 2)), ((11,), (0,)), ((4, 5, 6), (0, 1, 2)),
+     ((6, 5, 4), (0, 2))],
+)  # fmt: skip
+def test_power_from_the_real_half_equals_the_full_fft(shape, axes):
+    """rfftn + Hermitian mirror == |fftn|^2 on even and odd sizes, any axes, NumPy and jit."""
+    from xr_toolz.transforms import _kernels as TK
+
+    x = np.random.default_rng(11).standard_normal(shape)
+    f = np.fft.fftn(x, axes=axes)
+    want = np.fft.fftshift(np.abs(f) ** 2, axes=axes) / np.prod([shape[a] for a in axes]) ** 2
+    got = TK.power_spectrum(x, axes, [1.0] * len(axes), scaling="spectrum")
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    jitted = jax.jit(lambda v: TK.power_spectrum(v, axes, [1.0] * len(axes), scaling="spectrum"))
+    np.testing.assert_allclose(np.asarray(jitted(jnp.asarray(x))), want, rtol=2e-4, atol=1e-6)

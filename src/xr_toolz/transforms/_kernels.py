@@ -90,8 +90,8 @@ def power_spectrum(
     """
     xp = namespace(x)
     axes = tuple(a % x.ndim for a in axes)
-    f = _transform(x, axes, detrend_kind, window)
-    power = xp.real(f) ** 2 + xp.imag(f) ** 2
+    f = _transform(x, axes, detrend_kind, window, real=True)
+    power = _mirror(xp.real(f) ** 2 + xp.imag(f) ** 2, axes, x.shape[axes[-1]])
     scale = 1.0
     for a, d in zip(axes, spacing, strict=True):
         n = x.shape[a]
@@ -142,8 +142,38 @@ def coherence(
     return xp.squeeze(coh, axis=e)
 
 
-def _transform(x: Any, axes: tuple[int, ...], detrend_kind: str | None, window: str | None) -> Any:
-    """``fftn`` over ``axes`` of ``x`` detrended and windowed (unscaled, unshifted)."""
+def _mirror(half: Any, axes: tuple[int, ...], n: int) -> Any:
+    """The full power over ``axes`` from the ``rfftn`` half (last of ``axes``: ``n//2 + 1``).
+
+    A real input's transform is Hermitian, ``F(-k) = conj F(k)``, so its power is even:
+    the negative frequencies ``k_last = n - j`` (``j = m..1``) are ``P(-k_other, j)``,
+    the kept columns reversed with every other transformed axis indexed at ``-k mod n``.
+    Half the FFT work of ``fftn``, for one gather of the missing half.
+    """
+    import numpy as np
+
+    xp = namespace(half)
+    last, m = axes[-1], n - (n // 2 + 1)
+    neg = xp.take(half, xp.asarray(np.arange(m, 0, -1)), axis=last)
+    for a in axes[:-1]:
+        size = half.shape[a]
+        neg = xp.take(neg, xp.asarray((-np.arange(size)) % size), axis=a)
+    return xp.concat([half, neg], axis=last)
+
+
+def _transform(
+    x: Any,
+    axes: tuple[int, ...],
+    detrend_kind: str | None,
+    window: str | None,
+    *,
+    real: bool = False,
+) -> Any:
+    """``fftn`` over ``axes`` of ``x`` detrended and windowed (unscaled, unshifted).
+
+    ``real``: ``rfftn`` (the last of ``axes`` keeps ``n//2 + 1`` frequencies; the input is
+    real after detrending), for :func:`_mirror` to complete.
+    """
     xp = namespace(x)
     y = detrend(x, axes, detrend_kind)
     if window == "hann":
@@ -152,7 +182,7 @@ def _transform(x: Any, axes: tuple[int, ...], detrend_kind: str | None, window: 
             shape = [1] * y.ndim
             shape[a] = x.shape[a]
             y = y * xp.reshape(w, tuple(shape))
-    return xp.fft.fftn(y, axes=axes)
+    return xp.fft.rfftn(y, axes=axes) if real else xp.fft.fftn(y, axes=axes)
 
 
 def radial_bins(freq_a: Any, freq_b: Any, nbins: int) -> tuple[Any, Any]:
