@@ -110,6 +110,11 @@ def group_mean(
     v = xp.moveaxis(values, axis, 0) if axis else values
     if _is_jax(xp) and v.ndim > 1 and math.prod(v.shape[1:]) >= _STREAM_MIN_KEPT:
         sums, counts = _streamed_group_sums(v, group_ids, n_groups)
+    elif isinstance(v, np.ndarray) and not np.isnan(v).any():
+        # NumPy without NaN: no masked copy, and the counts are the group sizes.
+        sums = _group_sums(xp, v, group_ids, n_groups)
+        sizes = np.bincount(group_ids, minlength=n_groups).astype(v.dtype)
+        counts = np.reshape(sizes, (n_groups,) + (1,) * (v.ndim - 1))
     else:
         valid = ~xp.isnan(v)
         sums = _group_sums(xp, xp.where(valid, v, xp.zeros_like(v)), group_ids, n_groups)
