@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import dask
 import numpy as np
 import pytest
 import xarray as xr
 
 import xr_toolz as xt
-
-import dask  # noqa: E402  (dev group: always installed)
 
 
 def _refuse(dsk, keys, **kwargs):
