@@ -112,6 +112,7 @@ _FAMILIES = (
     "control",
     "correction",
     "io",
+    "mask",
     "methane_plume",
     "methane_mf",
     "metrics",
