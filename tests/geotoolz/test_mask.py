@@ -44,7 +44,7 @@ def scipy_per_band(fn, m, **kw):
 
 @pytest.mark.parametrize("op_cls", list(SCIPY_MORPH))
 @pytest.mark.parametrize("structure", ["square", "disk"])
-@pytest.mark.parametrize("radius", [1, 2, 3])
+@pytest.mark.parametrize("radius", [1, 3])
 @pytest.mark.parametrize("iterations", [1, 2])
 @pytest.mark.parametrize("border_value", [False, True])
 def test_morphology_equals_scipy(op_cls, structure, radius, iterations, border_value):
@@ -185,7 +185,7 @@ def test_vmap_over_a_batch_equals_one_by_one():
     for op in (gz.mask.Close(2, "disk"), gz.mask.RemoveSmallObjects(6, 4)):
         batched = jax.vmap(op)(m)
         for i in range(4):
-            np.testing.assert_array_equal(np.asarray(batched[i]), np.asarray(op(m[i])))
+            np.testing.assert_array_equal(np.asarray(batched[i]), op(np.asarray(m[i])))
 
 
 def test_errors_teach():
