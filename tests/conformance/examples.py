@@ -117,6 +117,7 @@ _FAMILIES = (
     "metrics",
     "model",
     "nn",
+    "normalize",
     "patch",
     "qa",
     "sar_fusion",
