@@ -118,6 +118,7 @@ _FAMILIES = (
     "metrics",
     "model",
     "nn",
+    "normalize",
     "patch",
     "qa",
     "sar_fusion",
