@@ -13,7 +13,7 @@ import numpy as np
 import pipekit as pk
 from pipekit._keys import split_key
 
-from .._carrier import float_values, namespace, rewrap, values_of
+from .._carrier import fill_value_of, float_values, namespace, rewrap, values_of
 from .._errors import GeotoolzValueError
 from ._augment import Key, _check_key, _probability
 from ._photometric import draw
@@ -27,20 +27,25 @@ def _signature(tree: Any) -> Any:
     return treedef, [(tuple(a.shape), np.dtype(a.dtype)) for a in leaves]
 
 
+def _nan_or_none(fill: Any) -> bool:
+    return fill is None or (isinstance(fill, float) and math.isnan(fill))
+
+
 def _skip(x: Any, applied: Any) -> Any:
     """``x`` unchanged, in the carrier the op would have returned (``applied``, abstract).
 
-    A float-producing op (noise, jitter, dropout) applied to integers returns floats with
-    nodata NaN; when it is skipped the input is converted the same way, so the result's type
+    A float-producing op (noise, jitter, dropout) returns floats with nodata NaN (fill value
+    NaN); when it is skipped the input is converted the same way, so the result's type
     does not depend on the coin (``lax.cond`` needs both branches alike).
     """
     values = values_of(x)
-    out_values = values_of(applied)
     xp = namespace(values)
-    if xp.isdtype(out_values.dtype, "real floating") and not xp.isdtype(
-        values.dtype, "real floating"
-    ):
-        return rewrap(x, float_values(x), fill_value=float("nan"))
+    out_fill = fill_value_of(applied)
+    if not xp.isdtype(values_of(applied).dtype, "real floating") or not _nan_or_none(out_fill):
+        return x
+    if xp.isdtype(values.dtype, "real floating") and _nan_or_none(fill_value_of(x)):
+        return x
+    return rewrap(x, float_values(x), fill_value=float("nan"))
     return x
 
 
@@ -54,7 +59,7 @@ class Compose(pk.Operator):
     ``p=1`` every op runs and no coin is drawn.
 
     A skipped op leaves the values as they are, converted to floats with nodata NaN when the
-    op would have produced floats from integers, so that the result's dtype does not depend
+    op would have produced floats with NaN nodata, so that the result's dtype does not depend
     on the coin. Under jit (traced key) the choice is ``jax.lax.cond``, which needs both
     outcomes to have one shape: an op that changes the shape (a crop, a non-square quarter
     turn) can be made conditional only with a concrete key; under jit give it ``p=1`` or
