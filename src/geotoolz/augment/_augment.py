@@ -327,13 +327,13 @@ def _identity(v: Array) -> Array:
 def _probability(op: str, p: Any) -> float:
     if isinstance(p, bool | np.bool_) or not isinstance(p, numbers.Real):
         raise pk.ConfigError(
-            f"{op}: p is the probability of each flip, a number in [0, 1]; received "
+            f"{op}: p is a probability, a number in [0, 1]; received "
             f"{p!r} of type {type(p).__name__}. Pass e.g. p=0.5."
         )
     value = float(p)
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         raise pk.ConfigError(
-            f"{op}: p is the probability of each flip and must lie in [0, 1]; received "
-            f"p={value!r}. Use p=0 to never flip, p=1 to always flip."
+            f"{op}: p is a probability and must lie in [0, 1]; received p={value!r}. Use "
+            "p=0 for never, p=1 for always."
         )
     return value
