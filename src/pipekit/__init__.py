@@ -29,6 +29,7 @@ from ._errors import (
 )
 from ._graph import Graph as Graph
 from ._hash import config_hash as config_hash
+from ._keys import split_key as split_key
 from ._node import Input as Input, Node as Node
 from ._operator import Operator as Operator
 from ._sequential import Sequential as Sequential
@@ -57,6 +58,8 @@ __all__ = [
     "loads_yaml_dict",
     "loads_yaml_sandboxed",
     "registry",
+    # randomness (one key split the way the containers split it)
+    "split_key",
     # deployment
     "diff",
     "parallel",

@@ -179,7 +179,11 @@ def test_old_on_error_value_names_the_new_one():
 # ----------------------------------------------------------------------------- interrupts
 
 _PARENT = """
+import signal
 import sys
+# A runner started in the background (``cmd &`` without job control) ignores SIGINT and its
+# children inherit that; a notebook kernel has Python's own handler, so install it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import pipekit.parallel as pp
 from tests.pipekit import parallel_workers as w
 if __name__ == "__main__":
@@ -207,10 +211,8 @@ def test_sigint_to_the_parent_alone_stops_the_map_and_leaves_no_workers(tmp_path
         os.kill(parent.pid, signal.SIGINT)
         t0 = time.monotonic()
         with contextlib.suppress(subprocess.TimeoutExpired):
-            parent.wait(timeout=25)
-        # Items sleep 30 s: stopping before that is the interrupt working. The bound is
-        # loose because a loaded 2-core CI machine took 10 s to tear the pool down once.
-        assert time.monotonic() - t0 < 25, "the parent did not stop before its items ended"
+            parent.wait(timeout=10)
+        assert time.monotonic() - t0 < 5, "the parent did not stop within 5 s"  # items: 30 s
         assert parent.returncode == 42, (tmp_path / "stderr.txt").read_text()
         workers = {int(p.name) for p in marks.iterdir()}
         assert _wait_until(lambda: not any(map(_alive, workers)), 3)

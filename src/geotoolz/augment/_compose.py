@@ -11,7 +11,6 @@ import jax
 import numpy as np
 
 import pipekit as pk
-from pipekit._keys import split_key
 
 from .._carrier import fill_value_of, float_values, namespace, rewrap, values_of
 from .._errors import GeotoolzValueError
@@ -91,8 +90,8 @@ class Compose(pk.Operator):
 
     def _apply(self, x: Any, *, key: Key | None = None) -> Any:
         traced = _check_key("Compose", key)
-        for i, (op, k) in enumerate(zip(self.ops, split_key(key, len(self.ops)), strict=True)):
-            coin, op_key = split_key(k, 2)
+        for i, (op, k) in enumerate(zip(self.ops, pk.split_key(key, len(self.ops)), strict=True)):
+            coin, op_key = pk.split_key(k, 2)
 
             def run(v: Any, op: pk.Operator = op, op_key: Any = op_key) -> Any:
                 return op(v, key=op_key) if type(op)._takes_key else op(v)
